@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Argument parsing → commands; nothing else. Each verb's module is imported
+// only when that verb runs: agents call devport in loops, start-up matters.
+
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../src/version.js';
+
+type Handler = () => Promise<number>;
+
+const wantsJson = () => process.argv.includes('--json');
+
+async function report(err: unknown): Promise<number> {
+  const { UserError } = await import('../src/errors/failure.js');
+  const { renderFailuresHuman, renderFailuresJson } = await import('../src/errors/render.js');
+  const { colorEnabled } = await import('../src/util/color.js');
+  if (err instanceof UserError) {
+    process.stderr.write(wantsJson() ? renderFailuresJson(err.failures) : renderFailuresHuman(err.failures, { color: colorEnabled(process.stderr) }));
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const f = {
+    code: 'INTERNAL' as const,
+    message: `internal error, please report: ${message}`,
+    hint: `devport ${VERSION} on node ${process.version}; please report this with the command you ran`,
+    detail: err instanceof Error && err.stack ? err.stack.split('\n').slice(1).join('\n').trim() : undefined,
+  };
+  process.stderr.write(wantsJson() ? renderFailuresJson([f]) : renderFailuresHuman([f], { color: colorEnabled(process.stderr) }));
+  return 1;
+}
+
+async function runHandler(h: Handler): Promise<void> {
+  let code: number;
+  try {
+    code = await h();
+  } catch (err: unknown) {
+    code = await report(err);
+  }
+  process.exitCode = code;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function program(): Command {
+  const p = new Command('devport')
+    .description("run a project's whole development stack from one devport.toml")
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(devport --help lists the verbs)')
+    .configureOutput({
+      outputError: (str, write) => {
+        if (wantsJson()) write(JSON.stringify({ code: 'USAGE', message: str.replace(/^error: /, '').trim(), hint: 'see `devport --help`' }) + '\n');
+        else write(str.replace(/^error: /, 'error[USAGE]: '));
+      },
+    })
+    .exitOverride();
+
+  p.command('up')
+    .description('plan, allocate ports, start every service and wait until the stack is healthy')
+    .argument('[spec]', 'path of devport.toml (default: found walking up from the cwd)')
+    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--dry-run', 'print the plan and start nothing')
+    .option('-d, --daemon', 'exit once healthy; the stack lives on in tmux')
+    .option('--json', 'NDJSON events on stdout')
+    .option('--no-tmux', 'start sidecars detached instead of in tmux windows')
+    .option('--host <addr>', 'bind address (overrides host in the spec)')
+    .option('--only <svc,...>', 'start only these services and what they depend on', collect)
+    .option('--wait-timeout <duration>', 'give up waiting for healthy after this long')
+    .option('--no-keyboard', 'ignore keys (automatic when stdin is not a TTY)')
+    .option('--keep-on-failure', 'leave a failed stack running for inspection')
+    .action((spec: string | undefined, o: Record<string, unknown>) =>
+      runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
+    );
+
+  return p;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const p = program();
+  try {
+    await p.parseAsync(argv);
+  } catch (err: unknown) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 1;
+      return;
+    }
+    process.exitCode = await report(err);
+  }
+}
+
+await main(process.argv);

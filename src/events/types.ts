@@ -1,0 +1,35 @@
+// What devport reports while it works. Loggers render these; `--json` writes
+// each as one NDJSON line in the envelope {"v":1,"ts","seq","event",…}.
+
+import type { ServiceStateName } from '../state/types.js';
+
+export interface PlanEventNode {
+  key: string;
+  name: string;
+  type: string;
+  parent: string | null;
+  wave: number;
+  command: string[];
+  cwd: string;
+  port: number | null;
+  port_source: 'fixed' | 'allocated' | 'none';
+  url: string | null;
+  health: { type: string; url?: string; command?: string[] };
+  depends_on: { key: string; condition: string }[];
+  env_names: string[];
+  routes?: { path: string; type: string; target: string; strip_prefix: boolean }[];
+}
+
+export type DevportEvent =
+  | { event: 'plan'; spec: string; tmux_session: string; isolation_id: string; waves: string[][]; services: PlanEventNode[]; dry_run: boolean }
+  | { event: 'service'; service: string; state: ServiceStateName; duration_ms: number; detail?: string; port?: number | null; url?: string | null; restarts?: number; exit_code?: number | null }
+  | { event: 'ready'; services: { service: string; url: string | null; state: ServiceStateName }[]; duration_ms: number }
+  | { event: 'shutdown'; reason: string; stopped: string[]; duration_ms: number }
+  | { event: 'stopped'; service: string; how: string }
+  | { event: 'info'; message: string };
+
+export type EventName = DevportEvent['event'];
+
+export interface Logger {
+  log(e: DevportEvent): void;
+}

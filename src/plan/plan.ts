@@ -1,0 +1,238 @@
+// LoadedSpec → Plan: select nodes, choose ports, build each node's env, fill
+// templates, order the start into dependency waves.
+
+import path from 'node:path';
+import { fail, failure, ok, type Failure, type Result } from '../errors/failure.js';
+import type { LoadedSpec } from '../spec/load.js';
+import type { HealthSpec, ProcessSpec } from '../spec/model.js';
+import type { Path } from '../spec/positions.js';
+import { closest } from '../spec/suggest.js';
+import type { TreeNode } from '../spec/tree.js';
+import { expandEntries, inheritedEnv, readEnvFiles, TemplateFiller, type Lookup } from './env.js';
+import { detectIsolation, isolateDatabaseUrl, isolatedPortCandidates, type Isolation } from './isolation.js';
+import { portChecker, type PortChecker } from './listening.js';
+import { allocatePorts, type PortRequest } from './ports.js';
+import type { Plan, PlanHealth, PlanNode, PlanRoute } from './types.js';
+import { dependencyWaves } from './waves.js';
+
+export interface PlanOptions {
+  env: NodeJS.ProcessEnv;
+  /** --host: overrides the bind address. */
+  host?: string | undefined;
+  /** --only: these nodes (by key or name) and what they depend on. */
+  only?: readonly string[] | undefined;
+  /** Ports held by live state dirs, by key. */
+  claimed?: ReadonlyMap<string, number>;
+  checker?: PortChecker;
+}
+
+export function defaultTmuxSession(projectDir: string, isolationId: string): string {
+  const base = path.basename(projectDir).replace(/[^A-Za-z0-9_-]+/g, '_') || 'project';
+  return isolationId ? `devport-${base}-${isolationId}` : `devport-${base}`;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The keys to run for --only: the named nodes, what they depend on, and a named proxy's routes. */
+function selectNodes(loaded: LoadedSpec, only: readonly string[] | undefined): Result<Set<string>> {
+  const all = new Set(loaded.tree.map((n) => n.key));
+  if (!only || only.length === 0) return ok(all);
+  const failures: Failure[] = [];
+  const selected = new Set<string>();
+  const add = (key: string): void => {
+    if (selected.has(key)) return;
+    selected.add(key);
+    for (const d of loaded.deps.get(key) ?? []) add(d.key);
+    for (const child of loaded.tree) if (child.parent?.key === key) add(child.key);
+  };
+  for (const name of only) {
+    const node = loaded.tree.find((n) => n.key === name) ?? loaded.tree.find((n) => n.name === name);
+    if (node) add(node.key);
+    else {
+      const near = closest(name, loaded.tree.flatMap((n) => [n.key, n.name]));
+      failures.push(
+        failure('SERVICE_UNKNOWN', `--only names unknown service "${name}"`, {
+          hint: near ? `did you mean "${near}"?` : `the services are: ${loaded.tree.map((n) => n.key).join(', ')}`,
+        }),
+      );
+    }
+  }
+  return failures.length > 0 ? fail(...failures) : ok(selected);
+}
+
+function processOf(node: TreeNode): ProcessSpec | undefined {
+  const s = node.spec;
+  return s.type === 'exec' || s.type === 'task' ? s : undefined;
+}
+
+export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<Result<Plan>> {
+  const { spec } = loaded;
+  const selection = selectNodes(loaded, opts.only);
+  if (!selection.ok) return selection;
+  const nodes = loaded.tree.filter((n) => selection.value.has(n.key));
+  const iso: Isolation = detectIsolation(spec, opts.env);
+  const stateDir = path.join(spec.dir, '.devport');
+  const host = opts.host ?? spec.host;
+
+  // Ports.
+  const requests: PortRequest[] = [];
+  for (const n of nodes) {
+    const s = n.spec;
+    if (s.type === 'compose') continue;
+    if (s.type !== 'proxy' && s.noPort) continue;
+    requests.push({ key: n.key, name: n.name, fixed: s.port === undefined ? undefined : isolatedPortCandidates(s.port, iso) });
+  }
+  const alloc = await allocatePorts({
+    projectDir: spec.dir,
+    range: spec.portRange,
+    requests,
+    claimed: opts.claimed ?? new Map(),
+    checker: opts.checker ?? portChecker(),
+  });
+  if (!alloc.ok) return alloc;
+  const ports = alloc.ports;
+
+  const bindHost = (n: TreeNode): string => {
+    if (opts.host !== undefined) return opts.host;
+    return n.spec.type === 'proxy' ? (n.spec.host ?? spec.host) : spec.host;
+  };
+  const urlOf = (n: TreeNode): string | null => {
+    const p = ports.get(n.key);
+    return p === undefined ? null : `http://${urlHost(bindHost(n))}:${p}`;
+  };
+
+  // Env every node shares: the caller's (filtered) and env_file.
+  const prefixes = new Set(loaded.tree.map((n) => n.prefix));
+  const files = readEnvFiles(spec, prefixes);
+  const base = { ...inheritedEnv(opts.env, prefixes), ...files.env };
+  const stackVars: Record<string, string> = {};
+  for (const n of nodes) {
+    const p = ports.get(n.key);
+    const url = urlOf(n);
+    if (p !== undefined) stackVars[`${n.prefix}_PORT`] = String(p);
+    if (url !== null) stackVars[`${n.prefix}_URL`] = url;
+  }
+
+  const filler = new TemplateFiller(spec, loaded.raw);
+  const planNodes: PlanNode[] = [];
+  for (const n of nodes) {
+    const port = ports.get(n.key);
+    const reserved: Record<string, string> = {
+      ...stackVars,
+      HOST: bindHost(n),
+      DEVPORT_KEY: n.key,
+      DEVPORT_PROJECT_DIR: spec.dir,
+      DEVPORT_ID: iso.id,
+    };
+    if (port !== undefined) reserved.PORT = String(port);
+    const scope = { ...base, ...reserved };
+    const global = expandEntries(spec.env, scope, filler, n.name);
+    const proc = processOf(n);
+    const own = proc ? expandEntries(proc.env, { ...scope, ...global }, filler, '') : {};
+    const env: Record<string, string> = { ...base, ...global, ...own, ...reserved };
+    if (env.DATABASE_URL !== undefined) env.DATABASE_URL = isolateDatabaseUrl(env.DATABASE_URL, iso, spec.dir);
+    const lookup: Lookup = (name) => env[name];
+    const names = () => Object.keys(env);
+    const fill = (text: string, at: Path) => filler.fill(text, at, '', lookup, names);
+    const envNames = [...new Set([...Object.keys(files.env), ...Object.keys(global), ...Object.keys(own), ...Object.keys(reserved)])].sort();
+
+    planNodes.push({
+      key: n.key,
+      name: n.name,
+      prefix: n.prefix,
+      kind: n.kind,
+      parent: n.parent?.key ?? null,
+      command: proc ? proc.command.map((arg, i) => fill(arg, [...n.path, 'command', i])) : [],
+      cwd: path.resolve(spec.dir, proc ? fill(proc.cwd, [...n.path, 'cwd']) : n.spec.type === 'compose' ? n.spec.cwd : '.'),
+      port: port ?? null,
+      portSource: port === undefined ? 'none' : n.spec.type !== 'compose' && n.spec.port !== undefined ? 'fixed' : 'allocated',
+      host: bindHost(n),
+      url: urlOf(n),
+      env,
+      envNames,
+      health: planHealth(n, proc?.health, port, fill),
+      restart: proc ? proc.restart : 'on-failure',
+      stopSignal: proc ? proc.stopSignal : 'SIGTERM',
+      stopTimeoutMs: proc ? proc.stopTimeoutMs : 5000,
+      dependsOn: (loaded.deps.get(n.key) ?? []).filter((d) => selection.value.has(d.key)),
+      watch: proc ? proc.watch : [],
+      watchIgnore: proc ? proc.watchIgnore : [],
+      build: proc?.build ? proc.build.map((arg, i) => fill(arg, [...n.path, 'build', i])) : null,
+      proxy: n.spec.type === 'proxy' ? proxyPlan(n, loaded, spec.dir, fill) : null,
+      compose: n.spec.type === 'compose' ? { file: path.resolve(spec.dir, n.spec.file), services: n.spec.services, profiles: n.spec.profiles } : null,
+    });
+  }
+
+  const failures = [...files.failures, ...filler.failures];
+  if (failures.length > 0) return fail(...failures);
+
+  const envOut = spec.envOut
+    ? {
+        file: path.resolve(spec.dir, spec.envOut),
+        lines: Object.entries(stackVars).map(([k, v]) => `${k}=${v}`),
+      }
+    : null;
+
+  return ok({
+    version: 1,
+    spec: spec.file,
+    projectDir: spec.dir,
+    stateDir,
+    tmuxSession: spec.tmuxSession ? (iso.id ? `${spec.tmuxSession}-${iso.id}` : spec.tmuxSession) : defaultTmuxSession(spec.dir, iso.id),
+    isolationId: iso.id,
+    waves: dependencyWaves(planNodes),
+    nodes: planNodes,
+    envOut,
+  });
+}
+
+function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undefined, fill: (text: string, at: Path) => string): PlanHealth {
+  const d = { intervalMs: 200, timeoutMs: 30_000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300 };
+  const timing = h ? { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, probeTimeoutMs: h.probeTimeoutMs, recheckIntervalMs: h.recheckIntervalMs, settleMs: h.settleMs } : d;
+  const none = { url: null, command: null, expectStatus: null };
+  if (n.kind === 'task') return { type: 'none', ...timing, ...none };
+  if (n.kind === 'proxy') return { type: port === undefined ? 'process' : 'tcp', ...timing, ...none };
+  if (n.kind === 'compose') return { type: 'none', ...timing, ...none };
+  const type = h?.type ?? (port === undefined ? 'process' : 'tcp');
+  let url: string | null = null;
+  if (type === 'http' && h) {
+    if (h.url !== undefined) url = fill(h.url, [...h.at, 'url']);
+    else {
+      const p = h.path === undefined ? '/' : fill(h.path, [...h.at, 'path']);
+      url = `http://localhost:${port ?? 0}${p.startsWith('/') ? p : `/${p}`}`;
+    }
+  }
+  return {
+    type,
+    ...timing,
+    url,
+    command: type === 'cmd' && h?.command ? h.command.map((a, i) => fill(a, [...h.at, 'command', i])) : null,
+    expectStatus: h?.expectStatus ?? null,
+  };
+}
+
+function proxyPlan(n: TreeNode, loaded: LoadedSpec, dir: string, fill: (text: string, at: Path) => string): PlanNode['proxy'] {
+  const s = n.spec;
+  if (s.type !== 'proxy') return null;
+  const routes: PlanRoute[] = s.routes.map((r) => {
+    const common = { prefix: r.prefix, stripPrefix: r.stripPrefix, fallthrough: r.fallthrough };
+    switch (r.type) {
+      case 'exec': {
+        const child = loaded.tree.find((c) => c.spec === r);
+        return { type: 'exec', ...common, name: r.name ?? '', key: child?.key ?? '', changeOrigin: r.changeOrigin };
+      }
+      case 'static':
+        return { type: 'static', ...common, name: r.name ?? null, root: path.resolve(dir, r.root), spa: r.spa };
+      case 'http':
+        return { type: 'http', ...common, name: r.name ?? null, url: fill(r.url, [...r.path, 'url']), changeOrigin: r.changeOrigin };
+      default: {
+        const never: never = r;
+        return never;
+      }
+    }
+  });
+  return { holdTimeoutMs: s.holdTimeoutMs, routes };
+}
