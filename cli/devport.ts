@@ -2,7 +2,7 @@
 // Argument parsing → commands; nothing else. Each verb's module is imported
 // only when that verb runs: agents call devport in loops, start-up matters.
 
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { VERSION } from '../src/version.js';
 
 type Handler = () => Promise<number>;
@@ -40,7 +40,7 @@ async function runHandler(h: Handler): Promise<void> {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function program(): Command {
+function program(Command: typeof import('commander').Command): Command {
   const p = new Command('devport')
     .description("run a project's whole development stack from one devport.toml")
     .version(VERSION, '-V, --version')
@@ -74,7 +74,14 @@ function program(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const p = program();
+  // Scripts and agents ask for the version in loops: answer before loading the parser.
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const { Command, CommanderError } = await import('commander');
+  const p = program(Command);
   try {
     await p.parseAsync(argv);
   } catch (err: unknown) {

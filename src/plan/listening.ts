@@ -2,7 +2,6 @@
 // with a bind probe where /proc/net is not there.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import net from 'node:net';
 
 export interface Listener {
   port: number;
@@ -41,6 +40,7 @@ export interface PortChecker {
 
 /** A bind probe on both loopback families: what a non-Linux system can tell. */
 async function canBind(port: number, host: string): Promise<boolean> {
+  const net = await import('node:net');
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'EADDRINUSE' && err.code !== 'EACCES'));

@@ -6,6 +6,7 @@ import { fail, failure, ok, type Failure, type Result } from '../errors/failure.
 import type { LoadedSpec } from '../spec/load.js';
 import type { HealthSpec, ProcessSpec } from '../spec/model.js';
 import type { Path } from '../spec/positions.js';
+import { isHttpUrl } from '../spec/semantics.js';
 import { closest } from '../spec/suggest.js';
 import type { TreeNode } from '../spec/tree.js';
 import { expandEntries, inheritedEnv, readEnvFiles, TemplateFiller, type Lookup } from './env.js';
@@ -117,6 +118,14 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
   }
 
   const filler = new TemplateFiller(spec, loaded.raw);
+  const urlFailures: Failure[] = [];
+  const badUrl = (at: Path, url: string) =>
+    urlFailures.push(
+      failure('SPEC_INVALID', `route url is "${url}" once filled: not an http:// or https:// URL`, {
+        hint: 'write url = "http://127.0.0.1:9000", or check the variables it uses',
+        location: spec.positions.locate(spec.positions.valueSpan([...at, 'url'])),
+      }),
+    );
   const planNodes: PlanNode[] = [];
   for (const n of nodes) {
     const port = ports.get(n.key);
@@ -161,12 +170,12 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       watch: proc ? proc.watch : [],
       watchIgnore: proc ? proc.watchIgnore : [],
       build: proc?.build ? proc.build.map((arg, i) => fill(arg, [...n.path, 'build', i])) : null,
-      proxy: n.spec.type === 'proxy' ? proxyPlan(n, loaded, spec.dir, fill) : null,
+      proxy: n.spec.type === 'proxy' ? proxyPlan(n, loaded, spec.dir, fill, badUrl) : null,
       compose: n.spec.type === 'compose' ? { file: path.resolve(spec.dir, n.spec.file), services: n.spec.services, profiles: n.spec.profiles } : null,
     });
   }
 
-  const failures = [...files.failures, ...filler.failures];
+  const failures = [...files.failures, ...filler.failures, ...urlFailures];
   if (failures.length > 0) return fail(...failures);
 
   const envOut = spec.envOut
@@ -214,7 +223,13 @@ function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undef
   };
 }
 
-function proxyPlan(n: TreeNode, loaded: LoadedSpec, dir: string, fill: (text: string, at: Path) => string): PlanNode['proxy'] {
+function proxyPlan(
+  n: TreeNode,
+  loaded: LoadedSpec,
+  dir: string,
+  fill: (text: string, at: Path) => string,
+  badUrl: (at: Path, url: string) => void,
+): PlanNode['proxy'] {
   const s = n.spec;
   if (s.type !== 'proxy') return null;
   const routes: PlanRoute[] = s.routes.map((r) => {
@@ -226,8 +241,11 @@ function proxyPlan(n: TreeNode, loaded: LoadedSpec, dir: string, fill: (text: st
       }
       case 'static':
         return { type: 'static', ...common, name: r.name ?? null, root: path.resolve(dir, r.root), spa: r.spa };
-      case 'http':
-        return { type: 'http', ...common, name: r.name ?? null, url: fill(r.url, [...r.path, 'url']), changeOrigin: r.changeOrigin };
+      case 'http': {
+        const url = fill(r.url, [...r.path, 'url']);
+        if (!url.includes('${') && !isHttpUrl(url)) badUrl(r.path, url);
+        return { type: 'http', ...common, name: r.name ?? null, url, changeOrigin: r.changeOrigin };
+      }
       default: {
         const never: never = r;
         return never;

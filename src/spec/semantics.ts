@@ -11,6 +11,10 @@ import { closest } from './suggest.js';
 import type { TreeNode } from './tree.js';
 import { fieldRef } from './where.js';
 
+export function isHttpUrl(url: string): boolean {
+  return /^https?:\/\/[^/]/.test(url);
+}
+
 export interface ResolvedDep {
   key: string;
   condition: DepCondition;
@@ -133,7 +137,8 @@ export class Semantics {
             this.error([...route.path, 'root'], `static root "${route.root}" of route ${label} is not a directory`, '`root` names the directory to serve');
           }
         }
-        if (route.type === 'http' && route.url !== '' && !/^https?:\/\//.test(route.url)) {
+        // A templated URL is checked by the planner once it is filled.
+        if (route.type === 'http' && route.url !== '' && !route.url.includes('$') && !isHttpUrl(route.url)) {
           this.error([...route.path, 'url'], `url "${route.url}" of route ${label} is not an http:// or https:// URL`, 'write url = "http://127.0.0.1:9000"');
         }
       }

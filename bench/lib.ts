@@ -1,0 +1,32 @@
+// Shared by the benchmarks: timing, statistics, machine description.
+
+import { execSync } from 'node:child_process';
+import os from 'node:os';
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0;
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  let kernel = '';
+  try {
+    kernel = execSync('uname -r', { encoding: 'utf8' }).trim();
+  } catch {
+    /* not unix */
+  }
+  return `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${kernel}, node ${process.version}`;
+}
+
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;

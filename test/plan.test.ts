@@ -1,0 +1,285 @@
+// Keys and prefixes, env rules, templates in context, allocation stability and collisions.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { renderFailuresHuman } from '../src/errors/render.js';
+import type { Result } from '../src/errors/failure.js';
+import { makePlan, type PlanOptions } from '../src/plan/plan.js';
+import { allocatePorts, preferredPort } from '../src/plan/ports.js';
+import type { Plan, PlanNode } from '../src/plan/types.js';
+import { loadSpecText } from '../src/spec/load.js';
+import { listenOn } from './rig.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function project(text: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-plan-'));
+  dirs.push(dir);
+  writeFileSync(path.join(dir, 'devport.toml'), text);
+  for (const [f, t] of Object.entries(files)) writeFileSync(path.join(dir, f), t);
+  return dir;
+}
+
+async function plan(dir: string, opts: Partial<PlanOptions> = {}): Promise<Result<Plan>> {
+  const file = path.join(dir, 'devport.toml');
+  const { readFileSync } = await import('node:fs');
+  const loaded = loadSpecText(file, readFileSync(file, 'utf8'));
+  if (!loaded.ok) return loaded;
+  return makePlan(loaded.value, { env: { HOME: '/home/u', PATH: '/usr/bin' }, ...opts });
+}
+
+async function okPlan(dir: string, opts: Partial<PlanOptions> = {}): Promise<Plan> {
+  const r = await plan(dir, opts);
+  if (!r.ok) assert.fail(renderFailuresHuman(r.failures, { color: false, cwd: dir }));
+  return r.value;
+}
+
+function node(p: Plan, key: string): PlanNode {
+  const n = p.nodes.find((x) => x.key === key);
+  assert.ok(n, `no node ${key} in ${p.nodes.map((x) => x.key).join(', ')}`);
+  return n;
+}
+
+async function errorLines(dir: string, opts: Partial<PlanOptions> = {}): Promise<string[]> {
+  const r = await plan(dir, opts);
+  assert.ok(!r.ok, 'expected the plan to fail');
+  return renderFailuresHuman(r.failures, { color: false, cwd: dir })
+    .split('\n')
+    .filter((l) => l.includes('error[') || l.startsWith('hint: '));
+}
+
+const NESTED = `
+[[service]]
+type = "proxy"
+name = "app"
+  [[service.routes]]
+  name = "vite"
+  path = "/"
+  command = ["vite", "--port", "\${PORT}"]
+  [[service.routes]]
+  name = "api-v2"
+  path = "/api/"
+  command = ["node", "api.js"]
+
+[[service]]
+type = "proxy"
+  [[service.routes]]
+  name = "docs"
+  path = "/docs/"
+  command = ["serve"]
+
+[[service]]
+type = "proxy"
+  [[service.routes]]
+  name = "admin"
+  path = "/"
+  command = ["admin"]
+`;
+
+describe('keys and env prefixes', () => {
+  test('routes of a named proxy are prefixed by it; unnamed proxies are _proxyN', async () => {
+    const p = await okPlan(project(NESTED));
+    assert.deepEqual(
+      p.nodes.map((n) => [n.key, n.prefix, n.parent]),
+      [
+        ['app', 'APP', null],
+        ['app_vite', 'APP_VITE', 'app'],
+        ['app_api_v2', 'APP_API_V2', 'app'],
+        ['_proxy0', '_PROXY0', null],
+        ['docs', 'DOCS', '_proxy0'],
+        ['_proxy1', '_PROXY1', null],
+        ['admin', 'ADMIN', '_proxy1'],
+      ],
+    );
+    const vite = node(p, 'app_vite');
+    assert.equal(vite.env.APP_VITE_PORT, String(vite.port));
+    assert.equal(vite.env.APP_API_V2_URL, node(p, 'app_api_v2').url);
+    assert.equal(vite.env._PROXY0_PORT, String(node(p, '_proxy0').port));
+    assert.deepEqual(vite.command, ['vite', '--port', String(vite.port)]);
+  });
+});
+
+describe('env', () => {
+  test('precedence, deny-list, reserved names from the shell, env_file and templates', async () => {
+    const dir = project(
+      `
+env_file = ".env"
+[env]
+DATABASE_URL = "postgres://127.0.0.1:\${DB_PORT}/app"
+GREETING = "hello \${WHO}"
+[[service]]
+name = "db"
+command = ["db", "-p", "\${PORT}"]
+[[service]]
+name = "api"
+command = ["node", "api.js"]
+env = { LOG_LEVEL = "debug", SELF = "http://\${HOST}:\${PORT}" }
+`,
+      { '.env': 'WHO=world\nLOG_LEVEL=info\nPORT=1\n' },
+    );
+    const shell = { HOME: '/home/u', TMUX: '/tmp/tmux-0/default,1,0', PWD: '/elsewhere', SHLVL: '3', _: '/usr/bin/node', PORT: '9999', HOST: 'laptop', DB_PORT: '1', DEVPORT_KEY: 'nope', API_URL: 'nope' };
+    const p = await okPlan(dir, { env: shell });
+    const api = node(p, 'api');
+    const db = node(p, 'db');
+    for (const denied of ['TMUX', 'PWD', 'SHLVL', '_']) assert.equal(api.env[denied], undefined, denied);
+    assert.equal(api.env.HOME, '/home/u');
+    assert.equal(api.env.PORT, String(api.port), 'PORT is never taken from the shell or .env');
+    assert.equal(api.env.HOST, '127.0.0.1');
+    assert.equal(api.env.DEVPORT_KEY, 'api');
+    assert.equal(api.env.DEVPORT_PROJECT_DIR, dir);
+    assert.equal(api.env.DEVPORT_ID, '');
+    assert.equal(api.env.API_URL, `http://127.0.0.1:${api.port}`);
+    assert.equal(api.env.DATABASE_URL, `postgres://127.0.0.1:${db.port}/app`);
+    assert.equal(api.env.GREETING, 'hello world');
+    assert.equal(api.env.LOG_LEVEL, 'debug', 'service env beats env_file');
+    assert.equal(db.env.LOG_LEVEL, 'info');
+    assert.equal(api.env.SELF, `http://127.0.0.1:${api.port}`);
+    assert.deepEqual(db.command, ['db', '-p', String(db.port)]);
+    // --dry-run shows names, never values.
+    assert.ok(api.envNames.includes('DATABASE_URL') && api.envNames.includes('WHO') && !api.envNames.includes('HOME'));
+  });
+
+  test('an unknown template name is an error naming the service and field', async () => {
+    const dir = project('[[service]]\nname = "api"\ncommand = ["node", "--port=${PROT}"]\n');
+    assert.deepEqual(await errorLines(dir), [
+      'devport.toml:3:28 error[SPEC_INVALID]: unknown variable ${PROT} in "command[1]" in [[service]] "api"',
+      'hint: did you mean "${PORT}"? (write $$ for a literal $)',
+    ]);
+  });
+
+  test('reserved names are not taken from the shell, so ${API_PORT} of a missing service stays unknown', async () => {
+    const dir = project('[[service]]\nname = "web"\ncommand = ["x", "${WORKER_PORT}"]\n[[service]]\nname = "worker"\ncommand = ["w"]\nno_port = true\n');
+    const lines = await errorLines(dir, { env: { WORKER_PORT: '5' } });
+    assert.equal(lines[0], 'devport.toml:3:18 error[SPEC_INVALID]: unknown variable ${WORKER_PORT} in "command[1]" in [[service]] "web"');
+  });
+
+  test('an [env] entry may use entries above it, not below', async () => {
+    const dir = project('[env]\nA = "${B}"\nB = "b"\n[[service]]\nname = "s"\ncommand = ["x"]\n');
+    assert.deepEqual(await errorLines(dir), [
+      'devport.toml:2:6 error[SPEC_INVALID]: unknown variable ${B} in "A" in [env] (for "s")',
+      'hint: "B" is set further down in [env]: move it above this entry',
+    ]);
+    const ok = project('[env]\nB = "b"\nA = "${B}$$"\n[[service]]\nname = "s"\ncommand = ["x"]\n');
+    assert.equal(node(await okPlan(ok), 's').env.A, 'b$');
+  });
+
+  test('env_out lists every port and URL', async () => {
+    const dir = project('env_out = "devport.env"\n[[service]]\nname = "api"\ncommand = ["x"]\n');
+    const p = await okPlan(dir);
+    assert.deepEqual(p.envOut, { file: path.join(dir, 'devport.env'), lines: [`API_PORT=${node(p, 'api').port}`, `API_URL=http://127.0.0.1:${node(p, 'api').port}`] });
+  });
+
+  test('a missing env_file is a positioned error', async () => {
+    const dir = project('env_file = [".env", ".env.local"]\n[[service]]\nname = "s"\ncommand = ["x"]\n', { '.env': 'A=1\n' });
+    assert.deepEqual(await errorLines(dir), [
+      `devport.toml:1:21 error[SPEC_INVALID]: env_file ".env.local" does not exist (${path.join(dir, '.env.local')})`,
+      'hint: create it, or remove it from env_file (paths are relative to the spec)',
+    ]);
+  });
+});
+
+describe('ports', () => {
+  test('allocation is stable: the same project and key get the same port', async () => {
+    const text = '[[service]]\nname = "api"\ncommand = ["x"]\n[[service]]\nname = "web"\ncommand = ["y"]\n';
+    const dir = project(text);
+    const a = await okPlan(dir);
+    const b = await okPlan(dir);
+    assert.deepEqual(a.nodes.map((n) => n.port), b.nodes.map((n) => n.port));
+    assert.equal(node(a, 'api').port, preferredPort(dir, 'api', [20000, 29999]));
+  });
+
+  test('a bound preferred port is skipped, for the next free one', async (t) => {
+    const dir = project('port_range = [40000, 49999]\n[[service]]\nname = "api"\ncommand = ["x"]\n');
+    const preferred = preferredPort(dir, 'api', [40000, 49999]);
+    const srv = await listenOn(preferred);
+    t.after(() => srv.close());
+    const p = await okPlan(dir);
+    assert.notEqual(node(p, 'api').port, preferred);
+    assert.equal(node(p, 'api').port, preferred + 1 > 49999 ? 40000 : preferred + 1);
+  });
+
+  test('ports claimed by a live state dir of another key are skipped; a key keeps its own', async () => {
+    const checker = { isListening: async () => false };
+    const base = { projectDir: '/p', range: [30000, 30009] as const, checker };
+    const pref = preferredPort('/p', 'a', [30000, 30009]);
+    const r = await allocatePorts({ ...base, requests: [{ key: 'a', name: 'a', fixed: undefined }], claimed: new Map([['b', pref]]) });
+    assert.ok(r.ok);
+    assert.notEqual(r.ports.get('a'), pref);
+    const own = await allocatePorts({ ...base, requests: [{ key: 'a', name: 'a', fixed: undefined }], claimed: new Map([['a', 30005]]) });
+    assert.ok(own.ok);
+    assert.equal(own.ports.get('a'), 30005);
+  });
+
+  test('allocation never hands out a fixed port of another service', async () => {
+    const checker = { isListening: async () => false };
+    const pref = preferredPort('/p', 'a', [30000, 30009]);
+    const r = await allocatePorts({
+      projectDir: '/p',
+      range: [30000, 30009],
+      checker,
+      claimed: new Map(),
+      requests: [
+        { key: 'a', name: 'a', fixed: undefined },
+        { key: 'b', name: 'b', fixed: [pref] },
+      ],
+    });
+    assert.ok(r.ok);
+    assert.equal(r.ports.get('b'), pref);
+    assert.notEqual(r.ports.get('a'), pref);
+  });
+
+  test('a fixed port held by another process fails with PORT_IN_USE naming port, service and holder', async (t) => {
+    const srv = await listenOn(0);
+    t.after(() => srv.close());
+    const addr = srv.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const dir = project(`[[service]]\nname = "db"\ncommand = ["x"]\nport = ${port}\n`);
+    const lines = await errorLines(dir);
+    assert.match(lines[0] ?? '', new RegExp(`^error\\[PORT_IN_USE\\]: port ${port} of "db" is already in use by .*node.* \\(pid ${process.pid}\\)$`));
+    assert.equal(lines[1], `hint: stop that process (kill ${process.pid}), or remove \`port\` from "db" so devport allocates one`);
+  });
+});
+
+describe('waves', () => {
+  test('start order follows depends_on', async () => {
+    const dir = project(`
+[[service]]
+name = "api"
+command = ["a"]
+depends_on = { db = "healthy", migrate = "completed" }
+[[service]]
+name = "migrate"
+type = "task"
+command = ["m"]
+depends_on = ["db"]
+[[service]]
+name = "db"
+command = ["d"]
+[[service]]
+name = "worker"
+command = ["w"]
+no_port = true
+`);
+    const p = await okPlan(dir);
+    assert.deepEqual(p.waves, [['db', 'worker'], ['migrate'], ['api']]);
+    assert.deepEqual(node(p, 'migrate').dependsOn, [{ key: 'db', condition: 'healthy' }]);
+    assert.equal(node(p, 'migrate').port, null, 'tasks get no port unless they ask');
+    assert.equal(node(p, 'worker').health.type, 'process');
+    assert.equal(node(p, 'api').health.type, 'tcp');
+  });
+
+  test('--only takes the named services and what they depend on', async () => {
+    const dir = project('[[service]]\nname = "api"\ncommand = ["a"]\ndepends_on = ["db"]\n[[service]]\nname = "db"\ncommand = ["b"]\n[[service]]\nname = "worker"\ncommand = ["c"]\n');
+    assert.deepEqual((await okPlan(dir, { only: ['api'] })).nodes.map((n) => n.key), ['api', 'db']);
+    assert.deepEqual(await errorLines(dir, { only: ['x', 'wrker'] }), [
+      'error[SERVICE_UNKNOWN]: --only names unknown service "x"',
+      'hint: the services are: api, db, worker',
+      'error[SERVICE_UNKNOWN]: --only names unknown service "wrker"',
+      'hint: did you mean "worker"?',
+    ]);
+  });
+});
