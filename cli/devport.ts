@@ -70,6 +70,15 @@ function program(Command: typeof import('commander').Command): Command {
       runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
     );
 
+  p.command('_supervise', { hidden: true })
+    .description('the sidecar: owns one service of the stack')
+    .requiredOption('--key <key>', 'the service key')
+    .option('--plan <file>', 'the plan written by up')
+    .option('-f, --file <path>', 'path of devport.toml (without --plan)')
+    .action((o: { key: string; plan?: string; file?: string }) =>
+      runHandler(async () => (await import('../src/commands/supervise.js')).supervise(o)),
+    );
+
   return p;
 }
 

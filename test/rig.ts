@@ -19,14 +19,20 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Processes whose environment carries `marker` (read from /proc/<pid>/environ). */
-export function processesWithMarker(marker: string): { pid: number; cmd: string }[] {
+/**
+ * Processes whose environment carries the test's marker, or belongs to a
+ * devport project under `dir` (read from /proc/<pid>/environ). The marker is
+ * not DEVPORT_*: devport strips its reserved names from children.
+ */
+export function processesWithMarker(marker: string, dir?: string): { pid: number; cmd: string }[] {
   const out: { pid: number; cmd: string }[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
       const env = readFileSync(`/proc/${d}/environ`, 'utf8');
-      if (!env.includes(`DEVPORT_TEST_MARKER=${marker}`)) continue;
+      const vars = env.split('\0');
+      const ours = vars.includes(`DPTEST_MARKER=${marker}`) || (dir !== undefined && vars.some((v) => v.startsWith(`DEVPORT_PROJECT_DIR=${dir}`)));
+      if (!ours) continue;
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       if (/\) Z /.test(stat)) continue; // zombies hold nothing and are reaped by their parent
       out.push({ pid: Number(d), cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim() });
@@ -61,7 +67,7 @@ export class Rig {
 
   /** The env every process of this test runs with: private tmux, the marker, no colour. */
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, TMUX_TMPDIR: this.tmuxTmp, DEVPORT_TEST_MARKER: this.marker, NO_COLOR: '1', ...extra };
+    const env: NodeJS.ProcessEnv = { ...process.env, TMUX_TMPDIR: this.tmuxTmp, DPTEST_MARKER: this.marker, NO_COLOR: '1', ...extra };
     delete env.TMUX;
     delete env.TMUX_PANE;
     delete env.FORCE_COLOR;
@@ -131,7 +137,7 @@ export class Rig {
   }
 
   leftovers(): { pid: number; cmd: string }[] {
-    return processesWithMarker(this.marker);
+    return processesWithMarker(this.marker, this.dir);
   }
 
   /** Kills whatever is left (after reporting it), the tmux server, and removes the dirs. Returns what was left. */

@@ -192,6 +192,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
     stateDir,
     tmuxSession: spec.tmuxSession ? (iso.id ? `${spec.tmuxSession}-${iso.id}` : spec.tmuxSession) : defaultTmuxSession(spec.dir, iso.id),
     isolationId: iso.id,
+    runId: null,
     waves: dependencyWaves(planNodes),
     nodes: planNodes,
     envOut,

@@ -64,6 +64,8 @@ export interface Plan {
   stateDir: string;
   tmuxSession: string;
   isolationId: string;
+  /** Set by `up` for its sidecars; null in a plan that was only made (dry run). */
+  runId: string | null;
   /** Keys in start order: each wave depends only on earlier waves. */
   waves: string[][];
   nodes: PlanNode[];

@@ -27,6 +27,8 @@ export interface SupervisorRecord {
   started_at: string;
   version: string;
   spec: string;
+  /** The `up` that started this sidecar: dependencies count only within one run. */
+  run_id: string | null;
   tmux: { session: string; window: string; pane: string } | null;
   depends_on: string[];
   lock: 'flock' | 'flock-helper';
@@ -49,6 +51,8 @@ export interface ServiceRecord {
   reason: string | null;
   since: string;
   health: HealthRecord | null;
+  /** In backoff/crashloop: when the next start is due. */
+  next_restart_at: string | null;
 }
 
 export interface StateFile {

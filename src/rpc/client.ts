@@ -1,0 +1,64 @@
+// Talking to a sidecar over its rpc.sock.
+
+import { lstatSync, readlinkSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { RPC_SOCK } from '../state/dirs.js';
+import type { StateFile } from '../state/types.js';
+
+/** rpc.sock, or the short path it links to when the real path is too long for a unix socket. */
+export function socketPath(dir: string): string {
+  const p = path.join(dir, RPC_SOCK);
+  try {
+    if (lstatSync(p).isSymbolicLink()) return path.resolve(dir, readlinkSync(p));
+  } catch {
+    /* not there: the request will say so */
+  }
+  return p;
+}
+
+export interface RpcResponse {
+  status: number;
+  body: string;
+}
+
+export function rpcRequest(dir: string, method: 'GET' | 'POST', urlPath: string, timeoutMs = 5000): Promise<RpcResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socketPath(dir), method, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${dir} in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Calls `onState` with the state now and after every change, until `signal` aborts or the sidecar goes away. */
+export function rpcEvents(dir: string, onState: (s: StateFile) => void, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socketPath(dir), method: 'GET', path: '/events', agent: false, signal }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = frame
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
+          if (data) onState(JSON.parse(data) as StateFile);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', () => resolve());
+    });
+    req.on('error', (err: Error) => (signal.aborted ? resolve() : reject(err)));
+    req.end();
+  });
+}

@@ -1,0 +1,26 @@
+// Where things live: .devport/<key>/{state.json,rpc.sock,output.log}.
+
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
+export const STATE_FILE = 'state.json';
+export const RPC_SOCK = 'rpc.sock';
+export const OUTPUT_LOG = 'output.log';
+export const PLAN_FILE = 'plan.json';
+export const UP_LOG = 'up.log';
+
+export function serviceDir(stateDir: string, key: string): string {
+  return path.join(stateDir, key);
+}
+
+/** The keys that have a state directory (not the same as live services). */
+export function listServiceDirs(stateDir: string): string[] {
+  try {
+    return readdirSync(stateDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'isolation' && !d.name.startsWith('.'))
+      .map((d) => d.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,176 @@
+// The lock that is the truth about liveness: an exclusive, non-blocking
+// flock(2) on .devport/<key>/, held by one sidecar for its whole life and
+// released by the kernel when it dies, however it dies.
+//
+// fs-ext gives flock(2) directly. Where its addon cannot load, util-linux
+// `flock -o` holds the lock in a helper process that exits when the sidecar's
+// end of a pipe closes, so the lock still dies with the sidecar.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+export type LockKind = 'flock' | 'flock-helper';
+
+export interface HeldLock {
+  kind: LockKind;
+  release(): void;
+}
+
+export type LockResult =
+  | { ok: true; lock: HeldLock }
+  | { ok: false; reason: 'held'; holderPid: number | undefined }
+  | { ok: false; reason: 'unavailable'; detail: string };
+
+interface FsExt {
+  flockSync(fd: number, flags: 'exnb' | 'un'): void;
+}
+
+let fsExt: FsExt | null | undefined;
+
+/** fs-ext, or null when its native addon cannot load (or DEVPORT_LOCK=flock-helper forces the fallback). */
+function loadFsExt(): FsExt | null {
+  if (fsExt !== undefined) return fsExt;
+  if (process.env.DEVPORT_LOCK === 'flock-helper') return (fsExt = null);
+  try {
+    fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
+  } catch {
+    fsExt = null;
+  }
+  return fsExt;
+}
+
+export function lockKind(): LockKind {
+  return loadFsExt() ? 'flock' : 'flock-helper';
+}
+
+function isWouldBlock(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EAGAIN' || code === 'EWOULDBLOCK';
+}
+
+function tryFlock(ext: FsExt, dir: string): LockResult {
+  const fd = openSync(dir, 'r');
+  try {
+    ext.flockSync(fd, 'exnb');
+  } catch (err: unknown) {
+    closeSync(fd);
+    if (isWouldBlock(err)) return { ok: false, reason: 'held', holderPid: lockHolder(dir) };
+    return { ok: false, reason: 'unavailable', detail: String(err) };
+  }
+  return {
+    ok: true,
+    lock: {
+      kind: 'flock',
+      release: () => {
+        try {
+          ext.flockSync(fd, 'un');
+          closeSync(fd);
+        } catch {
+          /* closing the fd releases it anyway */
+        }
+      },
+    },
+  };
+}
+
+function tryHelper(dir: string): Promise<LockResult> {
+  return new Promise((resolve) => {
+    let helper: ChildProcess;
+    try {
+      // -o: the lock fd is closed in the command, so only flock itself holds it;
+      // the command lives until our end of its stdin closes (our exit, even SIGKILL).
+      helper = spawn('flock', ['-x', '-n', '-o', dir, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+    } catch (err: unknown) {
+      resolve({ ok: false, reason: 'unavailable', detail: String(err) });
+      return;
+    }
+    let settled = false;
+    const settle = (r: LockResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    helper.once('error', (err) => settle({ ok: false, reason: 'unavailable', detail: `flock: ${err.message}` }));
+    helper.stdout?.once('data', () => {
+      helper.unref();
+      (helper.stdout as unknown as { unref?: () => void }).unref?.();
+      (helper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+      settle({ ok: true, lock: { kind: 'flock-helper', release: () => helper.stdin?.end() } });
+    });
+    helper.once('exit', (code) => settle(code === 1 ? { ok: false, reason: 'held', holderPid: lockHolder(dir) } : { ok: false, reason: 'unavailable', detail: `flock exited ${code}` }));
+  });
+}
+
+/**
+ * Takes the lock. A probe (see isLocked) may hold it for a moment, so a held
+ * lock is retried briefly before it counts as held.
+ */
+export async function acquireLock(dir: string, retryMs = 400): Promise<LockResult> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    const ext = loadFsExt();
+    const r = ext ? tryFlock(ext, dir) : await tryHelper(dir);
+    if (r.ok || r.reason !== 'held' || Date.now() >= deadline) return r;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+/** pid holding a flock on `dir` per /proc/locks (the helper's pid for the fallback). */
+export function lockHolder(dir: string): number | undefined {
+  return locksOn(dir)?.[0];
+}
+
+/** The pids with a lock on dir's inode, or undefined when /proc/locks cannot tell. */
+function locksOn(dir: string): number[] | undefined {
+  let text: string;
+  let ino: number;
+  try {
+    ino = statSync(dir).ino;
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const suffix = `:${ino}`;
+  const pids: number[] = [];
+  for (const line of text.split('\n')) {
+    if (line.includes('->')) continue; // a waiter, not a holder
+    const t = line.trim().split(/\s+/);
+    const idx = t.findIndex((x) => x.endsWith(suffix) && /^[0-9a-f]+:[0-9a-f]+:\d+$/.test(x));
+    if (idx > 0) pids.push(Number(t[idx - 1]));
+  }
+  return pids;
+}
+
+/**
+ * Whether a live sidecar holds `dir`. Reads /proc/locks, which never
+ * disturbs a sidecar that is taking the lock; only where that cannot rule the
+ * lock out is it taken and released.
+ */
+export function isLocked(dir: string): boolean {
+  const holders = locksOn(dir);
+  if (holders !== undefined && holders.length === 0) return false;
+  const ext = loadFsExt();
+  if (ext) {
+    let fd: number;
+    try {
+      fd = openSync(dir, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      ext.flockSync(fd, 'exnb');
+      ext.flockSync(fd, 'un');
+      return false;
+    } catch (err: unknown) {
+      return isWouldBlock(err);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const r = spawnSync('flock', ['-x', '-n', dir, 'true']);
+  return r.status === 1;
+}

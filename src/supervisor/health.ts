@@ -1,0 +1,126 @@
+// One health probe of each kind. A probe never throws: it answers ok or not,
+// with a detail a person can act on.
+
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import type { PlanHealth } from '../plan/types.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+export interface ProbeContext {
+  port: number | null;
+  host: string;
+  env: Record<string, string>;
+  cwd: string;
+  /** The child's pid while it runs. */
+  childPid: () => number | null;
+  spawnedAt: () => number;
+}
+
+function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<string | null> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (err: string | null) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      resolve(err);
+    };
+    const onAbort = () => done('aborted');
+    const timer = setTimeout(() => done('timed out'), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => done(null));
+    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)));
+  });
+}
+
+/** Loopback over IPv4 and IPv6 (a server bound only to ::1 is healthy), and the bind host if it is another address. */
+export function tcpTargets(host: string): string[] {
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === 'localhost';
+  return [...new Set([...(wildcard ? [] : [host]), '127.0.0.1', '::1'])];
+}
+
+async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  if (ctx.port === null) return { ok: false, detail: 'tcp health needs a port' };
+  const port = ctx.port;
+  const targets = tcpTargets(ctx.host);
+  const results = await Promise.all(targets.map(async (h) => ({ h, err: await tcpConnect(h, port, timeoutMs, signal) })));
+  const open = results.find((r) => r.err === null);
+  if (open) return { ok: true, detail: `tcp ${open.h.includes(':') ? `[${open.h}]` : open.h}:${port} open` };
+  return { ok: false, detail: `tcp :${port}: ${results[0]?.err ?? 'not open'}` };
+}
+
+function probeHttp(url: string, expect: number[] | null, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r: ProbeResult) => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    let req: http.ClientRequest;
+    try {
+      req = http.get(url, { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'devport-health' } }, (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        const ok = expect ? expect.includes(status) : status >= 200 && status < 400;
+        finish({ ok, detail: `GET ${url} → ${status}${ok ? '' : expect ? ` (expected ${expect.join(' or ')})` : ''}` });
+      });
+    } catch (err: unknown) {
+      finish({ ok: false, detail: `GET ${url}: ${(err as Error).message}` });
+      return;
+    }
+    req.on('timeout', () => {
+      req.destroy();
+      finish({ ok: false, detail: `GET ${url}: no answer in ${timeoutMs} ms` });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, detail: `GET ${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)}` }));
+  });
+}
+
+function probeCmd(argv: string[], ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const [file, ...args] = argv;
+    if (!file) return resolve({ ok: false, detail: 'cmd health has no command' });
+    let out = '';
+    const child = spawn(file, args, { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], signal, timeout: timeoutMs, killSignal: 'SIGKILL' });
+    const keep = (d: Buffer) => (out = (out + d.toString()).slice(-2000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `${file}: ${e.code === 'ENOENT' ? 'command not found' : e.message}` }));
+    child.once('close', (code, sig) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0) resolve({ ok: true, detail: `${file} exited 0` });
+      else resolve({ ok: false, detail: `${file} ${sig ? `killed by ${sig}${sig === 'SIGKILL' ? ` (over ${timeoutMs} ms)` : ''}` : `exited ${code}`}${last ? `: ${last}` : ''}` });
+    });
+  });
+}
+
+export async function probe(h: PlanHealth, ctx: ProbeContext, signal: AbortSignal): Promise<ProbeResult> {
+  switch (h.type) {
+    case 'tcp':
+      return probeTcp(ctx, h.probeTimeoutMs, signal);
+    case 'http':
+      return probeHttp(h.url ?? `http://localhost:${ctx.port ?? 0}/`, h.expectStatus, h.probeTimeoutMs, signal);
+    case 'cmd':
+      return probeCmd(h.command ?? [], ctx, h.probeTimeoutMs, signal);
+    case 'process': {
+      const pid = ctx.childPid();
+      if (pid === null) return { ok: false, detail: 'process not running' };
+      const alive = Date.now() - ctx.spawnedAt();
+      if (alive < h.settleMs) return { ok: false, detail: `process alive for ${alive} ms (settles at ${h.settleMs} ms)` };
+      return { ok: true, detail: `process ${pid} alive` };
+    }
+    case 'none':
+      return { ok: true, detail: 'no health check' };
+    default: {
+      const never: never = h.type;
+      return never;
+    }
+  }
+}

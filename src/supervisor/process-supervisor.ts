@@ -1,0 +1,406 @@
+// Supervises one process-backed node (exec service, task, exec route): waits
+// for dependencies, builds, spawns the child in a pty, probes its health,
+// restarts it per policy with backoff, and stops its whole generation.
+
+import { spawn } from 'node:child_process';
+import type { ServiceStateName } from '../state/types.js';
+import { sleep } from '../sys/kill.js';
+import { Backoff, shouldRestart } from './backoff.js';
+import { spawnChild, type ChildHandle } from './child.js';
+import { waitForDependencies } from './deps.js';
+import { describeExit, type ExitInfo } from './exit.js';
+import { stopChild, type StopOutcome } from './graceful.js';
+import { probe, type ProbeResult } from './health.js';
+import { checkTransition, describeLifecycle, type Lifecycle } from './lifecycle.js';
+import type { Service, Sidecar } from './sidecar.js';
+
+type Request = 'restart' | 'stop';
+
+/**
+ * One-slot mailbox: the run loop waits on it; restart and stop post to it. A
+ * stop is never overwritten. A wait can be cancelled, so an abandoned wait
+ * never swallows a later request.
+ */
+class Mailbox {
+  #pending: Request | undefined;
+  #waiter: ((r: Request) => void) | undefined;
+
+  post(r: Request): void {
+    const w = this.#waiter;
+    if (w) {
+      this.#waiter = undefined;
+      w(r);
+    } else if (this.#pending !== 'stop') this.#pending = r;
+  }
+
+  /** The next request, or undefined if `signal` aborts first. */
+  next(signal?: AbortSignal): Promise<Request | undefined> {
+    const p = this.#pending;
+    if (p !== undefined) {
+      if (p !== 'stop') this.#pending = undefined;
+      return Promise.resolve(p);
+    }
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        if (this.#waiter === deliver) this.#waiter = undefined;
+        resolve(undefined);
+      };
+      const deliver = (r: Request) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      this.#waiter = deliver;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+const STEADY_FAILURES_TO_UNHEALTHY = 2;
+
+export class ProcessSupervisor implements Service {
+  #life: Lifecycle = { state: 'pending', waitingFor: [] };
+  #child: ChildHandle | undefined;
+  #generation = 0;
+  #restarts = 0;
+  #lastExit: ExitInfo | undefined;
+  #healthyAt: number | null = null;
+  readonly #backoff = new Backoff();
+  readonly #mail = new Mailbox();
+  readonly #stopCtl = new AbortController();
+  readonly #skipGrace = new AbortController();
+  #stopReason: string | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(private readonly sc: Sidecar) {}
+
+  private get node() {
+    return this.sc.node;
+  }
+
+  private get isTask(): boolean {
+    return this.node.kind === 'task';
+  }
+
+  // ---- the one place where the lifecycle changes --------------------------------
+
+  private enter(next: Lifecycle, extra: { health?: ProbeResult; reason?: string } = {}): void {
+    const from: ServiceStateName = this.#life.state;
+    if (!checkTransition(from, next.state) && !(from === next.state && (next.state === 'pending' || next.state === 'backoff'))) {
+      this.sc.say(`internal: unexpected transition ${from} → ${next.state}`);
+    }
+    this.#life = next;
+    const child = this.#child && this.#child.exit === undefined ? this.#child : undefined;
+    const exit = this.#lastExit;
+    let nextRestartAt: string | null = null;
+    let reason: string | null = extra.reason ?? this.sc.record.state.reason;
+    switch (next.state) {
+      case 'backoff':
+      case 'crashloop':
+        nextRestartAt = new Date(Date.now() + next.delayMs).toISOString();
+        reason = next.reason;
+        break;
+      case 'exited':
+      case 'failed':
+      case 'stopped':
+      case 'stopping':
+        reason = next.reason;
+        break;
+      case 'completed':
+        reason = 'exited 0';
+        break;
+      case 'pending':
+      case 'building':
+      case 'starting':
+      case 'healthy':
+      case 'unhealthy':
+      case 'reloading':
+        break;
+      default: {
+        const never: never = next;
+        return never;
+      }
+    }
+    const health = extra.health ? { ok: extra.health.ok, detail: extra.health.detail, checked_at: new Date().toISOString() } : this.sc.record.state.health;
+    this.sc.update({
+      state: next.state,
+      pid: child?.pid ?? null,
+      pgid: child?.pgid ?? null,
+      pid_start: child?.start ?? null,
+      generation: this.#generation,
+      restarts: this.#restarts,
+      exit_code: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+      reason,
+      health: next.state === 'pending' || next.state === 'stopped' ? null : health,
+      next_restart_at: nextRestartAt,
+    });
+  }
+
+  // ---- Service --------------------------------------------------------------------
+
+  async run(): Promise<void> {
+    try {
+      await this.loop();
+    } catch (err: unknown) {
+      this.sc.say(`internal error: ${(err as Error).stack ?? String(err)}`);
+      this.stop('internal error in the supervisor');
+    }
+    // The loop ends only once a stop has begun; wait for it to finish.
+    await this.#stopped;
+  }
+
+  restart(): { accepted: boolean; message: string } {
+    if (this.#stopReason !== undefined) return { accepted: false, message: 'stopping' };
+    if (this.#life.state === 'pending') return { accepted: false, message: `waiting for ${this.#life.waitingFor.join(', ')}` };
+    this.#mail.post('restart');
+    return { accepted: true, message: 'restarting' };
+  }
+
+  stop(reason: string): void {
+    if (this.#stopReason !== undefined) {
+      this.#skipGrace.abort();
+      return;
+    }
+    this.#stopReason = reason;
+    this.#stopCtl.abort();
+    this.#mail.post('stop');
+    this.#stopped = this.shutdown(reason);
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.enter({ state: 'stopping', reason });
+    const child = this.#child;
+    let outcome: StopOutcome | undefined;
+    if (child) {
+      outcome = await stopChild({
+        gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker },
+        exited: child.exited,
+        stopSignal: this.node.stopSignal as NodeJS.Signals,
+        timeoutMs: this.node.stopTimeoutMs,
+        skipGrace: this.#skipGrace.signal,
+      });
+      this.#lastExit = outcome.exit ?? this.#lastExit;
+      this.sc.say(`stopped: ${outcome.reason}`);
+    } else {
+      // No child, but a build or probe may be running: nothing of the service outlives the sidecar.
+      outcome = await stopChild({ gen: { pid: null, pgid: null, marker: this.sc.marker }, exited: Promise.resolve({ code: null, signal: null }), stopSignal: 'SIGTERM', timeoutMs: 1000, skipGrace: this.#skipGrace.signal });
+    }
+    this.#child = undefined;
+    this.enter({ state: 'stopped', reason: child ? outcome.reason : reason });
+  }
+
+  // ---- the run loop -----------------------------------------------------------------
+
+  private async loop(): Promise<void> {
+    const deps = this.node.dependsOn;
+    if (deps.length > 0) {
+      this.enter({ state: 'pending', waitingFor: deps.map((d) => d.key) });
+      const ready = await waitForDependencies(this.sc.plan.stateDir, deps, this.sc.plan.runId, this.#stopCtl.signal, (waiting) =>
+        this.enter({ state: 'pending', waitingFor: waiting }),
+      );
+      if (!ready) return;
+    }
+    while (this.#stopReason === undefined) {
+      const next = await this.runGeneration();
+      if (next === 'stop') return;
+    }
+  }
+
+  /** One generation: build, spawn, supervise until it ends; then what to do next. */
+  private async runGeneration(): Promise<'again' | 'stop'> {
+    if (this.node.build) {
+      this.enter({ state: 'building', generation: this.#generation + 1 });
+      const built = await this.runBuild(this.node.build);
+      if (this.#stopReason !== undefined) return 'stop';
+      if (!built.ok) return this.afterFailure(`build failed: ${built.detail}`, { code: built.code, signal: null });
+    }
+    const gen = ++this.#generation;
+    this.#healthyAt = null;
+    const spawned = spawnChild({
+      command: this.node.command,
+      cwd: this.node.cwd,
+      env: this.node.env,
+      cols: process.stdout.columns || 120,
+      rows: process.stdout.rows || 30,
+      onData: (d) => this.sc.childOutput(d),
+    });
+    if (!spawned.ok) {
+      this.sc.say(spawned.reason);
+      this.#lastExit = { code: 127, signal: null };
+      return this.afterFailure(spawned.reason, this.#lastExit);
+    }
+    const child = spawned.child;
+    this.#child = child;
+    this.wireTerminal(child);
+    this.enter({ state: 'starting', generation: gen }, { health: { ok: false, detail: 'starting' } });
+
+    const healthCtl = new AbortController();
+    if (!this.isTask) void this.healthLoop(child, gen, healthCtl.signal);
+    const mailCtl = new AbortController();
+    const outcome = await Promise.race([
+      child.exited.then((exit) => ({ kind: 'exit' as const, exit })),
+      this.#mail.next(mailCtl.signal).then((kind) => (kind === 'stop' ? { kind } : kind === 'restart' ? { kind } : new Promise<never>(() => {}))),
+    ]);
+    mailCtl.abort();
+    healthCtl.abort();
+
+    if (outcome.kind === 'stop') return 'stop';
+    if (outcome.kind === 'restart') {
+      const stopped = await this.stopGeneration(child);
+      this.sc.say(`restart requested: ${stopped.reason}`);
+      this.#child = undefined;
+      this.#restarts++;
+      this.#backoff.reset();
+      return 'again';
+    }
+
+    // The child ended by itself: reap what it left, then decide.
+    this.#lastExit = outcome.exit;
+    const rest = await this.stopGeneration(child);
+    if (rest.survivors.length > 0) this.sc.say(`could not kill: ${rest.survivors.join(', ')}`);
+    this.#child = undefined;
+    if (this.#stopReason !== undefined) return 'stop';
+    const words = describeExit(outcome.exit);
+    if (this.isTask) {
+      if (outcome.exit.code === 0 && outcome.exit.signal === null) this.enter({ state: 'completed', exit: outcome.exit });
+      else this.enter({ state: 'failed', exit: outcome.exit, reason: words });
+      this.sc.say(`task ${words}`);
+      return this.park();
+    }
+    if (!shouldRestart(this.node.restart, outcome.exit, false)) {
+      this.enter({ state: 'exited', exit: outcome.exit, reason: words });
+      this.sc.say(`${words}; restart = "${this.node.restart}": not restarting`);
+      return this.park();
+    }
+    return this.afterFailure(words, outcome.exit);
+  }
+
+  /** Backoff (or crash loop) before the next generation; a restart request cuts the wait short. */
+  private async afterFailure(reason: string, exit: ExitInfo): Promise<'again' | 'stop'> {
+    this.#lastExit = exit;
+    if (this.isTask) {
+      this.enter({ state: 'failed', exit, reason });
+      return this.park();
+    }
+    const now = Date.now();
+    const b = this.#backoff.fail(now, this.#healthyAt === null ? 0 : now - this.#healthyAt);
+    this.enter(b.crashloop ? { state: 'crashloop', delayMs: b.delayMs, attempt: b.attempt, reason } : { state: 'backoff', delayMs: b.delayMs, attempt: b.attempt, reason });
+    this.sc.say(describeLifecycle(this.#life));
+    const timer = new AbortController();
+    const t = setTimeout(() => timer.abort(), b.delayMs);
+    const r = await this.#mail.next(timer.signal);
+    clearTimeout(t);
+    if (r === 'stop' || this.#stopReason !== undefined) return 'stop';
+    if (r === 'restart') this.#backoff.reset();
+    this.#restarts++;
+    return 'again';
+  }
+
+  /** Stays exited (or completed/failed) until a restart or stop request. */
+  private async park(): Promise<'again' | 'stop'> {
+    const r = await this.#mail.next();
+    if (r !== 'restart') return 'stop';
+    this.#restarts++;
+    this.#backoff.reset();
+    return 'again';
+  }
+
+  private stopGeneration(child: ChildHandle): Promise<StopOutcome> {
+    return stopChild({
+      gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker },
+      exited: child.exited,
+      stopSignal: this.node.stopSignal as NodeJS.Signals,
+      timeoutMs: this.node.stopTimeoutMs,
+      skipGrace: this.#skipGrace.signal,
+    });
+  }
+
+  // ---- health ---------------------------------------------------------------------
+
+  private async healthLoop(child: ChildHandle, gen: number, signal: AbortSignal): Promise<void> {
+    const h = this.node.health;
+    const ctx = {
+      port: this.node.port,
+      host: this.node.host,
+      env: this.node.env,
+      cwd: this.node.cwd,
+      childPid: () => (child.exit === undefined ? child.pid : null),
+      spawnedAt: () => child.spawnedAt,
+    };
+    const current = () => (this.#generation === gen && !signal.aborted ? this.#life.state : undefined);
+    const deadline = child.spawnedAt + h.timeoutMs;
+    // Starting: probe every interval until healthy or the timeout.
+    for (;;) {
+      const r = await probe(h, ctx, signal);
+      if (current() !== 'starting') return;
+      if (r.ok) {
+        this.#healthyAt = Date.now();
+        this.enter({ state: 'healthy', generation: gen }, { health: r });
+        break;
+      }
+      if (Date.now() >= deadline) {
+        this.enter({ state: 'unhealthy', generation: gen, detail: r.detail }, { health: r });
+        this.sc.say(`not healthy after ${h.timeoutMs} ms: ${r.detail}`);
+        break;
+      }
+      this.sc.update({ health: { ok: false, detail: r.detail, checked_at: new Date().toISOString() } });
+      await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : h.intervalMs, signal);
+    }
+    // Running: a slower pace; flip healthy ⇄ unhealthy.
+    let failures = 0;
+    for (;;) {
+      await sleep(h.recheckIntervalMs, signal);
+      if (current() === undefined) return;
+      const r = await probe(h, ctx, signal);
+      const state = current();
+      if (state === undefined) return;
+      if (r.ok) {
+        failures = 0;
+        if (state === 'unhealthy') {
+          this.#healthyAt = Date.now();
+          this.enter({ state: 'healthy', generation: gen }, { health: r });
+        } else this.sc.update({ health: { ok: true, detail: r.detail, checked_at: new Date().toISOString() } });
+      } else {
+        failures++;
+        if (state === 'healthy' && failures >= STEADY_FAILURES_TO_UNHEALTHY) {
+          this.#healthyAt = null;
+          this.enter({ state: 'unhealthy', generation: gen, detail: r.detail }, { health: r });
+          this.sc.say(`unhealthy: ${r.detail}`);
+        } else this.sc.update({ health: { ok: false, detail: r.detail, checked_at: new Date().toISOString() } });
+      }
+    }
+  }
+
+  // ---- build and terminal -------------------------------------------------------------
+
+  private runBuild(argv: string[]): Promise<{ ok: boolean; detail: string; code: number | null }> {
+    return new Promise((resolve) => {
+      const [file, ...args] = argv;
+      if (!file) return resolve({ ok: false, detail: 'empty build command', code: null });
+      this.sc.say(`build: ${argv.join(' ')}`);
+      const p = spawn(file, args, { cwd: this.node.cwd, env: this.node.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout.on('data', (d: Buffer) => this.sc.childOutput(d));
+      p.stderr.on('data', (d: Buffer) => this.sc.childOutput(d));
+      p.once('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: e.code === 'ENOENT' ? `command not found: ${file}` : e.message, code: 127 }));
+      p.once('close', (code, sig) => resolve({ ok: code === 0, detail: sig ? `killed by ${sig}` : `exited ${code}`, code }));
+    });
+  }
+
+  /** In a pane: keys go to the child, and the child follows the pane's size. */
+  private wireTerminal(child: ChildHandle): void {
+    if (process.stdout.isTTY) {
+      const onResize = () => child.resize(process.stdout.columns, process.stdout.rows);
+      process.stdout.on('resize', onResize);
+      void child.exited.then(() => process.stdout.off('resize', onResize));
+    }
+    if (process.stdin.isTTY && !this.#stdinWired) {
+      this.#stdinWired = true;
+      process.stdin.setRawMode(true);
+      process.stdin.on('data', (d: Buffer) => this.#child?.write(d));
+      process.stdin.resume();
+    }
+  }
+
+  #stdinWired = false;
+}

@@ -1,0 +1,101 @@
+// What /proc tells about processes: start times (to tell a reused pid from
+// ours), parents, groups, sessions, and environments.
+
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** Start time in clock ticks after boot: with the pid, a process's identity. */
+  start: number;
+}
+
+export function readStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: split after the last ')'.
+  const close = text.lastIndexOf(')');
+  const f = text.slice(close + 2).split(' ');
+  return { pid, state: f[0] ?? '?', ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]), start: Number(f[19]) };
+}
+
+/** Alive and not a zombie. */
+export function isRunning(pid: number): boolean {
+  const s = readStat(pid);
+  return s !== undefined && s.state !== 'Z' && s.state !== 'X';
+}
+
+/** The same process as recorded (pid not reused), still running. */
+export function isSameProcess(pid: number, start: number | null): boolean {
+  const s = readStat(pid);
+  if (!s || s.state === 'Z' || s.state === 'X') return false;
+  return start === null || s.start === start;
+}
+
+export function allPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((d) => d.charCodeAt(0) >= 48 && d.charCodeAt(0) <= 57)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function readEnviron(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Generation {
+  /** The child's process group (the pty makes the child its leader). */
+  pgid: number | null;
+  /** The child's pid: descendants are found by parent links. */
+  pid: number | null;
+  /** Env entries every process of the service carries (exact `NAME=value` strings). */
+  marker: readonly string[];
+}
+
+/**
+ * Every live process that belongs to a service's child: its group, its session,
+ * its descendants, and anything carrying the service's env marker (which catches
+ * a daemon that called setsid and was reparented to init).
+ */
+export function generationProcesses(gen: Generation, exclude: ReadonlySet<number> = new Set([process.pid])): number[] {
+  const stats = allPids()
+    .map(readStat)
+    .filter((s): s is ProcStat => s !== undefined && s.state !== 'Z' && s.state !== 'X' && !exclude.has(s.pid));
+  const found = new Set<number>();
+  if (gen.pgid !== null) for (const s of stats) if (s.pgid === gen.pgid || s.sid === gen.pgid) found.add(s.pid);
+  if (gen.pid !== null && stats.some((s) => s.pid === gen.pid)) found.add(gen.pid);
+  if (gen.marker.length > 0) {
+    for (const s of stats) {
+      if (found.has(s.pid)) continue;
+      const vars = readEnviron(s.pid)?.split('\0');
+      if (vars && gen.marker.every((m) => vars.includes(m))) found.add(s.pid);
+    }
+  }
+  // And every descendant of those, by parent links, to a fixed point.
+  const children = new Map<number, number[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const queue = [...found];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.pop() ?? 0) ?? []) {
+      if (!found.has(c)) {
+        found.add(c);
+        queue.push(c);
+      }
+    }
+  }
+  return [...found];
+}
