@@ -89,6 +89,26 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
+  // Sidecars run for the life of the stack, ten or twenty at a time: they skip
+  // commander (its code alone costs ~1 MB of each sidecar's heap).
+  if (args[0] === '_supervise') {
+    const { parseArgs } = await import('node:util');
+    let o: { key?: string | undefined; plan?: string | undefined; file?: string | undefined };
+    try {
+      o = parseArgs({ args: args.slice(1), options: { key: { type: 'string' }, plan: { type: 'string' }, file: { type: 'string', short: 'f' } } }).values;
+    } catch (err: unknown) {
+      process.stderr.write(`error[USAGE]: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const key = o.key;
+    if (!key) {
+      process.stderr.write('error[USAGE]: _supervise needs --key KEY\n');
+      process.exitCode = 1;
+      return;
+    }
+    return runHandler(async () => (await import('../src/commands/supervise.js')).supervise({ key, plan: o.plan, file: o.file }));
+  }
   const { Command, CommanderError } = await import('commander');
   const p = program(Command);
   try {

@@ -60,7 +60,7 @@ const HTTP_SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(
 describe('the lock', () => {
   for (const mode of ['flock', 'flock-helper'] as const) {
     test(`two sidecars for one key: exactly one runs (${mode})`, async () => {
-      const env = mode === 'flock-helper' ? { DEVPORT_LOCK: 'flock-helper' } : {};
+      const env: Record<string, string> = mode === 'flock-helper' ? { DEVPORT_LOCK: 'flock-helper' } : {};
       const { rig, dir } = project(svc('api', ['node', '-e', HTTP_SERVER]));
       const a = sidecar(rig, dir, 'api', env);
       const s = await waitState(dir, 'api', (x) => x.state.state === 'healthy', 'api healthy');

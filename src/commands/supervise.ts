@@ -2,11 +2,9 @@
 
 import { readFileSync } from 'node:fs';
 import { unwrap } from '../errors/failure.js';
-import { makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { runSidecar, type Service } from '../supervisor/sidecar.js';
 import { ProcessSupervisor } from '../supervisor/process-supervisor.js';
-import { loadSpecOrThrow } from './common.js';
 
 export interface SuperviseOptions {
   key: string;
@@ -16,9 +14,13 @@ export interface SuperviseOptions {
 
 export async function supervise(opts: SuperviseOptions): Promise<number> {
   // `up` hands over its plan (ports chosen once, for the whole stack); standalone, plan from the spec.
-  const plan: Plan = opts.plan
-    ? (JSON.parse(readFileSync(opts.plan, 'utf8')) as Plan)
-    : unwrap(await makePlan(loadSpecOrThrow({ file: opts.file, cwd: process.cwd() }), { env: process.env }));
+  // Sidecars stay lean: the TOML parser and planner load only in standalone use.
+  let plan: Plan;
+  if (opts.plan) plan = JSON.parse(readFileSync(opts.plan, 'utf8')) as Plan;
+  else {
+    const [{ makePlan }, { loadSpecOrThrow }] = await Promise.all([import('../plan/plan.js'), import('./common.js')]);
+    plan = unwrap(await makePlan(loadSpecOrThrow({ file: opts.file, cwd: process.cwd() }), { env: process.env }));
+  }
   return runSidecar(plan, opts.key, async (sc): Promise<Service> => {
     switch (sc.node.kind) {
       case 'proxy': {

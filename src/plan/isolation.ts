@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../spec/model.js';
-import { fnv1a } from './ports.js';
+import { fnv1a } from '../util/hash.js';
 
 export interface Isolation {
   /** Empty when the checkout is not isolated. */

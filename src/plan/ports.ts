@@ -2,17 +2,9 @@
 // port_range, probing upward past ports that are bound or claimed.
 
 import { failure, type Failure } from '../errors/failure.js';
+import { fnv1a } from '../util/hash.js';
 import { findPortHolder, type PortChecker } from './listening.js';
 
-/** FNV-1a, 32 bit: stable across runs and Node versions, and cheap. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 export function preferredPort(projectDir: string, key: string, range: readonly [number, number]): number {
   const [lo, hi] = range;

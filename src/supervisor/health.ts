@@ -2,7 +2,6 @@
 // with a detail a person can act on.
 
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import type { PlanHealth } from '../plan/types.js';
 
@@ -44,42 +43,85 @@ export function tcpTargets(host: string): string[] {
   return [...new Set([...(wildcard ? [] : [host]), '127.0.0.1', '::1'])];
 }
 
+/** The address family that answered last: tried first next time, so an idle probe opens one socket. */
+let lastOpen: string | undefined;
+
 async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   if (ctx.port === null) return { ok: false, detail: 'tcp health needs a port' };
   const port = ctx.port;
   const targets = tcpTargets(ctx.host);
+  const show = (h: string) => `tcp ${h.includes(':') ? `[${h}]` : h}:${port} open`;
+  if (lastOpen !== undefined && targets.includes(lastOpen) && (await tcpConnect(lastOpen, port, timeoutMs, signal)) === null) return { ok: true, detail: show(lastOpen) };
   const results = await Promise.all(targets.map(async (h) => ({ h, err: await tcpConnect(h, port, timeoutMs, signal) })));
   const open = results.find((r) => r.err === null);
-  if (open) return { ok: true, detail: `tcp ${open.h.includes(':') ? `[${open.h}]` : open.h}:${port} open` };
+  lastOpen = open?.h;
+  if (open) return { ok: true, detail: show(open.h) };
   return { ok: false, detail: `tcp :${port}: ${results[0]?.err ?? 'not open'}` };
 }
 
-function probeHttp(url: string, expect: number[] | null, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+/** One GET over a raw socket, reading only the status line: no agent, no parser, no DNS for localhost. */
+function httpStatus(host: string, port: number, target: string, hostHeader: string, timeoutMs: number, signal: AbortSignal): Promise<number | string> {
   return new Promise((resolve) => {
-    let settled = false;
-    const finish = (r: ProbeResult) => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
+    const sock = net.connect({ host, port });
+    let head = '';
+    const done = (r: number | string) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      resolve(r);
     };
-    let req: http.ClientRequest;
-    try {
-      req = http.get(url, { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'devport-health' } }, (res) => {
-        res.resume();
-        const status = res.statusCode ?? 0;
-        const ok = expect ? expect.includes(status) : status >= 200 && status < 400;
-        finish({ ok, detail: `GET ${url} → ${status}${ok ? '' : expect ? ` (expected ${expect.join(' or ')})` : ''}` });
-      });
-    } catch (err: unknown) {
-      finish({ ok: false, detail: `GET ${url}: ${(err as Error).message}` });
-      return;
-    }
-    req.on('timeout', () => {
-      req.destroy();
-      finish({ ok: false, detail: `GET ${url}: no answer in ${timeoutMs} ms` });
+    const onAbort = () => done('aborted');
+    const timer = setTimeout(() => done(`no answer in ${timeoutMs} ms`), timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.setEncoding('latin1');
+    sock.once('connect', () => sock.write(`GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: devport-health\r\nAccept: */*\r\nConnection: close\r\n\r\n`));
+    sock.on('data', (d: string) => {
+      head += d;
+      const eol = head.indexOf('\r\n');
+      if (eol === -1 && head.length < 1024) return;
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      done(m ? Number(m[1]) : 'not an HTTP response');
     });
-    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, detail: `GET ${url}: ${e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)}` }));
+    sock.once('end', () => done(head === '' ? 'connection closed without a response' : 'not an HTTP response'));
+    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)));
+  });
+}
+
+async function probeHttp(url: string, expect: number[] | null, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { ok: false, detail: `invalid health url ${url}` };
+  }
+  const judge = (status: number): ProbeResult => {
+    const ok = expect ? expect.includes(status) : status >= 200 && status < 400;
+    return { ok, detail: `GET ${url} → ${status}${ok ? '' : expect ? ` (expected ${expect.join(' or ')})` : ''}` };
+  };
+  if (u.protocol === 'https:') return probeHttps(u, url, judge, timeoutMs, signal);
+  const port = Number(u.port || 80);
+  const hostname = u.hostname.replace(/^\[|\]$/g, '');
+  const hosts = hostname === 'localhost' ? ['127.0.0.1', '::1'] : [hostname];
+  let last: string = 'not reachable';
+  for (const h of hosts) {
+    const r = await httpStatus(h, port, `${u.pathname}${u.search}`, u.host, timeoutMs, signal);
+    if (typeof r === 'number') return judge(r);
+    last = r;
+    if (r !== 'connection refused') break;
+  }
+  return { ok: false, detail: `GET ${url}: ${last}` };
+}
+
+/** https health is rare in development; it takes the full client. */
+async function probeHttps(u: URL, url: string, judge: (s: number) => ProbeResult, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  const https = await import('node:https');
+  return new Promise((resolve) => {
+    const req = https.get(u, { timeout: timeoutMs, signal, rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(judge(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: `GET ${url}: ${e.code ?? e.message}` }));
   });
 }
 

@@ -344,7 +344,7 @@ export class ProcessSupervisor implements Service {
         this.sc.say(`not healthy after ${h.timeoutMs} ms: ${r.detail}`);
         break;
       }
-      this.sc.update({ health: { ok: false, detail: r.detail, checked_at: new Date().toISOString() } });
+      this.noteHealth(r);
       await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : h.intervalMs, signal);
     }
     // Running: a slower pace; flip healthy ⇄ unhealthy.
@@ -360,16 +360,26 @@ export class ProcessSupervisor implements Service {
         if (state === 'unhealthy') {
           this.#healthyAt = Date.now();
           this.enter({ state: 'healthy', generation: gen }, { health: r });
-        } else this.sc.update({ health: { ok: true, detail: r.detail, checked_at: new Date().toISOString() } });
+        } else this.noteHealth(r);
       } else {
         failures++;
         if (state === 'healthy' && failures >= STEADY_FAILURES_TO_UNHEALTHY) {
           this.#healthyAt = null;
           this.enter({ state: 'unhealthy', generation: gen, detail: r.detail }, { health: r });
           this.sc.say(`unhealthy: ${r.detail}`);
-        } else this.sc.update({ health: { ok: false, detail: r.detail, checked_at: new Date().toISOString() } });
+        } else this.noteHealth(r);
       }
     }
+  }
+
+  /** Records a probe that did not change the state; an idle sidecar writes nothing when nothing changed. */
+  private noteHealth(r: ProbeResult): void {
+    const h = this.sc.record.state.health;
+    if (h && h.ok === r.ok && h.detail === r.detail) {
+      h.checked_at = new Date().toISOString(); // served fresh by GET /state, never worth a write
+      return;
+    }
+    this.sc.update({ health: { ok: r.ok, detail: r.detail, checked_at: new Date().toISOString() } });
   }
 
   // ---- build and terminal -------------------------------------------------------------

@@ -6,7 +6,7 @@ import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fnv1a } from '../plan/ports.js';
+import { fnv1a } from '../util/hash.js';
 import { RPC_SOCK } from '../state/dirs.js';
 import type { StateFile } from '../state/types.js';
 import { tailLines } from './output-log.js';
