@@ -60,6 +60,7 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--dry-run', 'print the plan and start nothing')
     .option('-d, --daemon', 'exit once healthy; the stack lives on in tmux')
     .option('--json', 'NDJSON events on stdout')
+    .option('--tmux', 'require tmux (default: use it when installed)')
     .option('--no-tmux', 'start sidecars detached instead of in tmux windows')
     .option('--host <addr>', 'bind address (overrides host in the spec)')
     .option('--only <svc,...>', 'start only these services and what they depend on', collect)
@@ -68,6 +69,51 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--keep-on-failure', 'leave a failed stack running for inspection')
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
+    );
+
+  p.command('down')
+    .description('stop every service of the stack; nothing is left behind (idempotent)')
+    .argument('[spec]', 'path of devport.toml')
+    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--timeout <duration>', 'time sidecars get to stop before they are killed', '10s')
+    .option('--json', 'NDJSON events on stdout')
+    .action((spec: string | undefined, o: Record<string, unknown>) =>
+      runHandler(async () => (await import('../src/commands/down.js')).down({ ...o, spec })),
+    );
+
+  p.command('ls')
+    .description('one JSON object per service state dir (JSONL), for jq and agents')
+    .argument('[spec]', 'path of devport.toml')
+    .option('-f, --file <path>', 'path of devport.toml')
+    .action((spec: string | undefined, o: { file?: string }) => runHandler(async () => (await import('../src/commands/ls.js')).ls({ ...o, spec })));
+
+  p.command('logs')
+    .description("services' output, prefixed and coloured per service")
+    .argument('[services...]', 'keys or names (default: all)')
+    .option('-f, --follow', 'keep printing new output')
+    .option('-n, --lines <n>', 'lines per service', '100')
+    .option('--file <path>', 'path of devport.toml')
+    .action((services: string[], o: { follow?: boolean; lines?: string; file?: string }) =>
+      runHandler(async () => (await import('../src/commands/logs.js')).logs({ ...o, services })),
+    );
+
+  p.command('restart')
+    .description('restart services through their sidecars (same port) and wait until ready')
+    .argument('<services...>', 'keys or names')
+    .option('--no-wait', 'return once the restart is requested')
+    .option('--timeout <duration>', 'how long to wait for ready', '60s')
+    .option('--json', 'NDJSON events on stdout')
+    .option('--file <path>', 'path of devport.toml')
+    .action((services: string[], o: Record<string, unknown>) =>
+      runHandler(async () => (await import('../src/commands/restart.js')).restart({ ...o, services })),
+    );
+
+  p.command('attach')
+    .description("attach to a service's tmux window (or the stack's session)")
+    .argument('[service]', 'key or name')
+    .option('--file <path>', 'path of devport.toml')
+    .action((service: string | undefined, o: { file?: string }) =>
+      runHandler(async () => (await import('../src/commands/attach.js')).attach({ ...o, service })),
     );
 
   p.command('_supervise', { hidden: true })

@@ -1,6 +1,8 @@
 // What every verb needs: find and load the spec, options shared by verbs.
 
+import path from 'node:path';
 import { failure, unwrap, UserError } from '../errors/failure.js';
+import { parseDuration } from '../spec/duration.js';
 import { discoverSpec } from '../spec/discover.js';
 import { loadSpec, type LoadedSpec } from '../spec/load.js';
 
@@ -27,4 +29,19 @@ export function loadSpecOrThrow(opts: SpecOptions): LoadedSpec {
 export function splitList(values: readonly string[] | undefined): string[] | undefined {
   if (!values || values.length === 0) return undefined;
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+/** A duration flag: "30s", "500ms", or a bare number of seconds. */
+export function parseDurationFlag(flag: string, value: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : parseDuration(value);
+  if (ms === undefined) {
+    throw new UserError([failure('USAGE', `${flag} ${value} is not a duration`, { hint: `write ${flag} 30s, ${flag} 500ms or ${flag} 1m` })]);
+  }
+  return ms;
+}
+
+/** The state dir of the project the spec belongs to; down, ls and logs need only this, not a valid spec. */
+export function stateDirOf(opts: SpecOptions): { specFile: string; stateDir: string } {
+  const specFile = resolveSpecPath(opts);
+  return { specFile, stateDir: path.join(path.dirname(specFile), '.devport') };
 }

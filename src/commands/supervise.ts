@@ -1,9 +1,11 @@
 // `devport _supervise --key KEY [--plan FILE]`: the sidecar (hidden verb).
 
-import { readFileSync } from 'node:fs';
-import { unwrap } from '../errors/failure.js';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SIDECAR_LOG } from '../state/dirs.js';
+import { unwrap, UserError } from '../errors/failure.js';
 import type { Plan } from '../plan/types.js';
-import { runSidecar, type Service } from '../supervisor/sidecar.js';
+import { runSidecar, type Service, type Sidecar } from '../supervisor/sidecar.js';
 import { ProcessSupervisor } from '../supervisor/process-supervisor.js';
 
 export interface SuperviseOptions {
@@ -21,23 +23,37 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     const [{ makePlan }, { loadSpecOrThrow }] = await Promise.all([import('../plan/plan.js'), import('./common.js')]);
     plan = unwrap(await makePlan(loadSpecOrThrow({ file: opts.file, cwd: process.cwd() }), { env: process.env }));
   }
-  return runSidecar(plan, opts.key, async (sc): Promise<Service> => {
-    switch (sc.node.kind) {
-      case 'proxy': {
-        const { ProxyService } = await import('../proxy/service.js');
-        return new ProxyService(sc);
-      }
-      case 'compose': {
-        const { ComposeService } = await import('../compose/service.js');
-        return new ComposeService(sc);
-      }
-      case 'exec':
-      case 'task':
-        return new ProcessSupervisor(sc);
-      default: {
-        const never: never = sc.node.kind;
-        return never;
-      }
+  try {
+    return await runSidecar(plan, opts.key, makeService);
+  } catch (err: unknown) {
+    // In a tmux pane that is about to close, stderr is lost: keep the reason beside the state.
+    try {
+        const text = err instanceof UserError ? err.failures.map((f) => `error[${f.code}]: ${f.message}`).join('\n') : String((err as Error).stack ?? err);
+      mkdirSync(path.join(plan.stateDir, opts.key), { recursive: true });
+      appendFileSync(path.join(plan.stateDir, opts.key, SIDECAR_LOG), `${new Date().toISOString()} ${text}\n`);
+    } catch {
+      /* nowhere to write */
     }
-  });
+    throw err;
+  }
+}
+
+async function makeService(sc: Sidecar): Promise<Service> {
+  switch (sc.node.kind) {
+    case 'proxy': {
+      const { ProxyService } = await import('../proxy/service.js');
+      return new ProxyService(sc);
+    }
+    case 'compose': {
+      const { ComposeService } = await import('../compose/service.js');
+      return new ComposeService(sc);
+    }
+    case 'exec':
+    case 'task':
+      return new ProcessSupervisor(sc);
+    default: {
+      const never: never = sc.node.kind;
+      return never;
+    }
+  }
 }

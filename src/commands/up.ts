@@ -5,7 +5,7 @@ import { unwrap } from '../errors/failure.js';
 import { makePlan } from '../plan/plan.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
 import { colorEnabled } from '../util/color.js';
-import { loadSpecOrThrow, splitList } from './common.js';
+import { loadSpecOrThrow, parseDurationFlag, splitList } from './common.js';
 
 export interface UpOptions {
   file?: string;
@@ -41,5 +41,13 @@ export async function up(opts: UpOptions): Promise<number> {
     }
     return 0;
   }
-  throw new Error('devport up is not implemented yet');
+  const { runUp } = await import('../stack/run-up.js');
+  return runUp(plan, {
+    json: opts.json === true,
+    daemon: opts.daemon === true,
+    tmux: opts.tmux,
+    waitTimeoutMs: opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout),
+    keyboard: opts.keyboard !== false && !opts.daemon,
+    keepOnFailure: opts.keepOnFailure === true,
+  });
 }

@@ -8,6 +8,8 @@ export const RPC_SOCK = 'rpc.sock';
 export const OUTPUT_LOG = 'output.log';
 export const PLAN_FILE = 'plan.json';
 export const UP_LOG = 'up.log';
+/** A sidecar's own errors (stderr when detached; fatal errors always). */
+export const SIDECAR_LOG = 'sidecar.log';
 
 export function serviceDir(stateDir: string, key: string): string {
   return path.join(stateDir, key);

@@ -124,35 +124,39 @@ export function lockHolder(dir: string): number | undefined {
   return locksOn(dir)?.[0];
 }
 
-/** The pids with a lock on dir's inode, or undefined when /proc/locks cannot tell. */
-function locksOn(dir: string): number[] | undefined {
+/** The pids with a flock on dir (device and inode), or undefined when /proc/locks cannot tell. */
+function locksOn(dir: string, procLocks?: string): number[] | undefined {
   let text: string;
+  let dev: number;
   let ino: number;
   try {
-    ino = statSync(dir).ino;
-    text = readFileSync('/proc/locks', 'utf8');
+    ({ dev, ino } = statSync(dir));
+    text = procLocks ?? readFileSync('/proc/locks', 'utf8');
   } catch {
     return undefined;
   }
-  const suffix = `:${ino}`;
+  // Linux's dev_t: /proc/locks prints MAJOR:MINOR in hex.
+  const major = (dev >> 8) & 0xfff;
+  const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
   const pids: number[] = [];
   for (const line of text.split('\n')) {
     if (line.includes('->')) continue; // a waiter, not a holder
     const t = line.trim().split(/\s+/);
-    const idx = t.findIndex((x) => x.endsWith(suffix) && /^[0-9a-f]+:[0-9a-f]+:\d+$/.test(x));
-    if (idx > 0) pids.push(Number(t[idx - 1]));
+    const idx = t.findIndex((x) => x.endsWith(`:${ino}`));
+    const id = t[idx]?.split(':');
+    if (idx > 0 && id && id.length === 3 && parseInt(id[0] ?? '', 16) === major && parseInt(id[1] ?? '', 16) === minor) pids.push(Number(t[idx - 1]));
   }
   return pids;
 }
 
 /**
- * Whether a live sidecar holds `dir`. Reads /proc/locks, which never
- * disturbs a sidecar that is taking the lock; only where that cannot rule the
- * lock out is it taken and released.
+ * Whether a live sidecar holds `dir`. /proc/locks answers without touching
+ * the lock (so `ls` never disturbs a sidecar that is starting, and never loads
+ * the native addon); only without /proc/locks is the lock taken and released.
  */
-export function isLocked(dir: string): boolean {
-  const holders = locksOn(dir);
-  if (holders !== undefined && holders.length === 0) return false;
+export function isLocked(dir: string, procLocks?: string): boolean {
+  const holders = locksOn(dir, procLocks);
+  if (holders !== undefined) return holders.length > 0;
   const ext = loadFsExt();
   if (ext) {
     let fd: number;
@@ -171,6 +175,16 @@ export function isLocked(dir: string): boolean {
       closeSync(fd);
     }
   }
-  const r = spawnSync('flock', ['-x', '-n', dir, 'true']);
-  return r.status === 1;
+  return spawnSync('flock', ['-x', '-n', dir, 'true']).status === 1;
+}
+
+/** Which of `dirs` are locked, reading /proc/locks once. */
+export function lockedDirs(dirs: readonly string[]): Set<string> {
+  let text: string | undefined;
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    text = undefined;
+  }
+  return new Set(dirs.filter((d) => isLocked(d, text)));
 }

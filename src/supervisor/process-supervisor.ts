@@ -187,7 +187,7 @@ export class ProcessSupervisor implements Service {
       outcome = await stopChild({ gen: { pid: null, pgid: null, marker: this.sc.marker }, exited: Promise.resolve({ code: null, signal: null }), stopSignal: 'SIGTERM', timeoutMs: 1000, skipGrace: this.#skipGrace.signal });
     }
     this.#child = undefined;
-    this.enter({ state: 'stopped', reason: child ? outcome.reason : reason });
+    this.enter({ state: 'stopped', reason: child ? outcome.reason : `${reason} (no process was running)` });
   }
 
   // ---- the run loop -----------------------------------------------------------------
@@ -233,7 +233,7 @@ export class ProcessSupervisor implements Service {
     const child = spawned.child;
     this.#child = child;
     this.wireTerminal(child);
-    this.enter({ state: 'starting', generation: gen }, { health: { ok: false, detail: 'starting' } });
+    this.enter({ state: 'starting', generation: gen }, this.isTask ? {} : { health: { ok: false, detail: 'starting' } });
 
     const healthCtl = new AbortController();
     if (!this.isTask) void this.healthLoop(child, gen, healthCtl.signal);

@@ -62,7 +62,7 @@ export class Sidecar {
       version: VERSION,
       spec: plan.spec,
       run_id: plan.runId,
-      tmux: null,
+      tmux: process.env.TMUX && process.env.TMUX_PANE ? { session: plan.tmuxSession, window: '', pane: process.env.TMUX_PANE } : null,
       depends_on: node.dependsOn.map((d) => d.key),
       lock: lockKind,
     };
@@ -134,15 +134,19 @@ async function reapOrphans(dir: string, marker: string[], say: (m: string) => vo
   await killGeneration(gen);
 }
 
-async function lookupTmux(sidecar: Sidecar): Promise<void> {
+/** The pane is known from the environment; the window id costs a tmux round trip, so it comes later, off the start-up path. */
+function lookupTmuxWindow(sidecar: Sidecar): void {
   const pane = process.env.TMUX_PANE;
   if (!pane || !process.env.TMUX) return;
-  const { execFile } = await import('node:child_process');
-  execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}\t#{pane_id}'], (err, out) => {
-    if (err) return;
-    const [session = '', window = '', paneId = ''] = out.trim().split('\t');
-    sidecar.update({}, { tmux: { session, window, pane: paneId } });
-  });
+  setTimeout(() => {
+    void import('node:child_process').then(({ execFile }) =>
+      execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}'], (err, out) => {
+        if (err) return;
+        const [session = '', window = ''] = out.trim().split('\t');
+        sidecar.update({}, { tmux: { session, window, pane } });
+      }),
+    );
+  }, 1500).unref();
 }
 
 export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidecar) => Promise<Service>): Promise<number> {
@@ -177,7 +181,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     stop: () => service.stop('stop requested over rpc.sock'),
   });
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => service.stop(`${sig} received`));
-  void lookupTmux(sidecar);
+  lookupTmuxWindow(sidecar);
 
   try {
     await service.run();

@@ -1,0 +1,35 @@
+// `devport attach [svc]`: that service's tmux window, attached (or switched to, inside tmux).
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { failure, UserError } from '../errors/failure.js';
+import { readJson } from '../state/atomic.js';
+import { STATE_FILE } from '../state/dirs.js';
+import type { StateFile } from '../state/types.js';
+import { TMUX_FILE, type TmuxRecord } from '../stack/launch.js';
+import { tmux } from '../stack/tmux.js';
+import { stateDirOf } from './common.js';
+import { resolveServices } from './services.js';
+
+export function attach(opts: { service?: string; file?: string }): number {
+  const { stateDir } = stateDirOf({ file: opts.file, cwd: process.cwd() });
+  const rec = readJson<TmuxRecord>(path.join(stateDir, TMUX_FILE));
+  const notInTmux = () =>
+    new UserError([failure('NOT_RUNNING', 'this stack is not running in tmux', { hint: '`devport logs -f` follows its output; `devport up` (without --no-tmux) runs it in tmux' })]);
+  if (!rec) throw notInTmux();
+  const sock = rec.socket ? ['-S', rec.socket] : [];
+  let target = `=${rec.session}:`;
+  if (opts.service) {
+    const [key = ''] = resolveServices(stateDir, [opts.service]);
+    const pane = readJson<StateFile>(path.join(stateDir, key, STATE_FILE))?.supervisor.tmux?.pane;
+    if (!pane) throw notInTmux();
+    target = pane;
+  }
+  if (tmux([...sock, 'has-session', '-t', `=${rec.session}`]).code !== 0) {
+    throw new UserError([failure('NOT_RUNNING', `tmux session ${rec.session} is not running`, { hint: 'start the stack with `devport up`' })]);
+  }
+  tmux([...sock, 'select-window', '-t', target]);
+  const inside = process.env.TMUX !== undefined && process.env.TMUX.split(',')[0] === rec.socket;
+  const args = inside ? [...sock, 'switch-client', '-t', target] : [...sock, 'attach-session', '-t', target];
+  return spawnSync('tmux', args, { stdio: 'inherit' }).status ?? 1;
+}

@@ -1,0 +1,33 @@
+// `devport down [spec]`: stop everything of the stack; idempotent.
+
+import { JsonLogger } from '../events/json-logger.js';
+import { downStack } from '../stack/down.js';
+import { colorEnabled, palette } from '../util/color.js';
+import { parseDurationFlag, stateDirOf } from './common.js';
+
+export interface DownCommandOptions {
+  file?: string;
+  spec?: string;
+  json?: boolean;
+  timeout?: string;
+}
+
+export async function down(opts: DownCommandOptions): Promise<number> {
+  const { stateDir } = stateDirOf({ file: opts.file, spec: opts.spec, cwd: process.cwd() });
+  const timeoutMs = opts.timeout === undefined ? 10_000 : parseDurationFlag('--timeout', opts.timeout);
+  const t0 = Date.now();
+  const c = palette(!opts.json && colorEnabled(process.stdout));
+  const logger = opts.json ? new JsonLogger() : undefined;
+  const stopped = await downStack({
+    stateDir,
+    timeoutMs,
+    onStopped: (s) => {
+      if (logger) logger.log({ event: 'stopped', service: s.key, how: s.how });
+      else process.stdout.write(`${c.dim('■')} ${c.bold(s.key)} ${c.dim(s.how)}\n`);
+    },
+  });
+  if (logger) logger.log({ event: 'shutdown', reason: 'down', stopped: stopped.map((s) => s.key), duration_ms: Date.now() - t0 });
+  else if (stopped.length === 0) process.stdout.write('devport down: nothing running\n');
+  else process.stdout.write(`devport down: stopped ${stopped.length} service${stopped.length === 1 ? '' : 's'} in ${Date.now() - t0} ms\n`);
+  return 0;
+}

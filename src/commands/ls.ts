@@ -1,0 +1,18 @@
+// `devport ls [spec]`: one JSON object per state dir and line. Cheap by design:
+// agents call it in loops; it loads no pty, proxy or tmux code and takes no lock.
+
+import path from 'node:path';
+import { inventory } from '../state/inventory.js';
+import { stateDirOf } from './common.js';
+
+export function ls(opts: { file?: string; spec?: string }): number {
+  const cwd = process.cwd();
+  const { stateDir } = stateDirOf({ file: opts.file, spec: opts.spec, cwd });
+  let out = '';
+  for (const e of inventory(stateDir)) {
+    const dir = path.relative(cwd, e.dir) || '.';
+    out += JSON.stringify({ dir, key: e.key, alive: e.alive, supervisor: e.state?.supervisor ?? null, state: e.state?.state ?? null }) + '\n';
+  }
+  process.stdout.write(out);
+  return 0;
+}

@@ -1,0 +1,77 @@
+// `devport restart <svc…>`: a new generation through rpc.sock (same port), then wait until ready again.
+
+import path from 'node:path';
+import { failure, UserError, type Failure } from '../errors/failure.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import { rpcEvents, rpcRequest } from '../rpc/client.js';
+import { readJson } from '../state/atomic.js';
+import { PLAN_FILE, STATE_FILE } from '../state/dirs.js';
+import { isLocked } from '../state/lock.js';
+import type { StateFile } from '../state/types.js';
+import { failureOf, isReady } from '../stack/wait.js';
+import { colorEnabled, palette } from '../util/color.js';
+import { JsonLogger } from '../events/json-logger.js';
+import { parseDurationFlag, stateDirOf } from './common.js';
+import { resolveServices } from './services.js';
+
+export interface RestartOptions {
+  services: string[];
+  file?: string;
+  wait?: boolean;
+  json?: boolean;
+  timeout?: string;
+}
+
+export async function restart(opts: RestartOptions): Promise<number> {
+  if (opts.services.length === 0) {
+    throw new UserError([failure('USAGE', 'name the services to restart', { hint: 'devport restart api worker' })]);
+  }
+  const { stateDir } = stateDirOf({ file: opts.file, cwd: process.cwd() });
+  const keys = resolveServices(stateDir, opts.services);
+  const notRunning = keys.filter((k) => !isLocked(path.join(stateDir, k)));
+  if (notRunning.length > 0) {
+    throw new UserError([failure('NOT_RUNNING', `not running: ${notRunning.join(', ')}`, { hint: 'start the stack with `devport up`' })]);
+  }
+  const plan = readJson<Plan>(path.join(stateDir, PLAN_FILE));
+  const timeoutMs = opts.timeout === undefined ? 60_000 : parseDurationFlag('--timeout', opts.timeout);
+  const c = palette(!opts.json && colorEnabled(process.stdout));
+  const logger = opts.json ? new JsonLogger() : undefined;
+  const t0 = Date.now();
+
+  const results = await Promise.all(
+    keys.map(async (key): Promise<Failure | undefined> => {
+      const dir = path.join(stateDir, key);
+      const before = readJson<StateFile>(path.join(dir, STATE_FILE))?.state.generation ?? 0;
+      const node: PlanNode | undefined = plan?.nodes.find((n) => n.key === key);
+      // Subscribe first, so the change cannot slip by between the request and the wait.
+      const ctl = new AbortController();
+      let outcome: Failure | 'ready' | undefined;
+      const done = opts.wait === false ? Promise.resolve() : rpcEvents(dir, (s) => {
+        logger?.log({ event: 'service', service: key, state: s.state.state, duration_ms: Date.now() - t0 });
+        if (s.state.generation <= before || !node || !plan) return;
+        if (isReady(node, s.state)) outcome = 'ready';
+        else outcome = failureOf(plan, node, s.state);
+        if (outcome) ctl.abort();
+      }, ctl.signal);
+      const r = await rpcRequest(dir, 'POST', '/restart');
+      if (r.status !== 202) {
+        ctl.abort();
+        const message = (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+        return failure('NOT_RUNNING', `cannot restart "${key}": ${message}`, { hint: '`devport ls` shows its state' });
+      }
+      if (opts.wait === false) return undefined;
+      const timer = setTimeout(() => ctl.abort(), timeoutMs);
+      await done;
+      clearTimeout(timer);
+      if (outcome === 'ready') {
+        if (!opts.json) process.stdout.write(`${c.green('●')} ${c.bold(key)} ${c.dim(`ready again in ${Date.now() - t0} ms`)}\n`);
+        return undefined;
+      }
+      return outcome ?? failure('SERVICE_UNHEALTHY', `"${key}" was not ready again after ${timeoutMs} ms`, { hint: `\`devport logs ${key}\` shows its output` });
+    }),
+  );
+  const failures = results.filter((f): f is Failure => f !== undefined);
+  if (failures.length > 0) throw new UserError(failures);
+  if (opts.wait === false && !opts.json) process.stdout.write(`restarting ${keys.join(', ')}\n`);
+  return 0;
+}

@@ -1,0 +1,83 @@
+// Starting the sidecars: one tmux window each, or detached (own session,
+// output only in output.log) without tmux. All start at once; each waits for
+// its own dependencies in `pending`, so the children start in waves.
+
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { failure, type Failure } from '../errors/failure.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { PLAN_FILE, SIDECAR_LOG } from '../state/dirs.js';
+import { ensureStateDir } from '../supervisor/sidecar.js';
+import { createWindows, tmux, tmuxAvailable } from './tmux.js';
+
+export const TMUX_FILE = 'tmux.json';
+
+export interface TmuxRecord {
+  session: string;
+  socket: string;
+  /** devport created the session (so `down` may remove it once it is empty). */
+  created: boolean;
+}
+
+/** Env a sidecar runs with (beyond what tmux or the caller gives it): glibc keeps one malloc arena. */
+const SIDECAR_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
+
+/** Knobs the caller may pass on to sidecars. */
+const PASS_THROUGH = ['DEVPORT_LOCK'];
+
+export function sidecarArgv(planFile: string, key: string): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1] ?? 'devport', '_supervise', '--key', key, '--plan', planFile];
+}
+
+export function writePlanFile(plan: Plan): string {
+  ensureStateDir(plan.stateDir);
+  const file = path.join(plan.stateDir, PLAN_FILE);
+  // The plan holds every child's environment: readable by its owner only.
+  writeFileAtomic(file, JSON.stringify(plan) + '\n', 0o600);
+  return file;
+}
+
+export function writeEnvOut(plan: Plan): void {
+  if (!plan.envOut) return;
+  writeFileSync(plan.envOut.file, `# written by devport up; ports and URLs of the stack\n${plan.envOut.lines.join('\n')}\n`);
+}
+
+export type LaunchResult = { ok: true; tmux: TmuxRecord | null } | { ok: false; failures: Failure[] };
+
+export function launchSidecars(plan: Plan, planFile: string, nodes: readonly PlanNode[], useTmux: boolean): LaunchResult {
+  if (useTmux) {
+    if (!tmuxAvailable()) {
+      return {
+        ok: false,
+        failures: [failure('TMUX_UNAVAILABLE', 'tmux is not installed (or not on PATH)', { hint: 'install tmux (apt-get install tmux, brew install tmux), or run with --no-tmux' })],
+      };
+    }
+    const env: Record<string, string> = { ...SIDECAR_ENV };
+    for (const k of PASS_THROUGH) if (process.env[k] !== undefined) env[k] = process.env[k] ?? '';
+    const created = createWindows(
+      plan.tmuxSession,
+      nodes.map((n) => ({ name: n.key, cwd: plan.projectDir, env, argv: sidecarArgv(planFile, n.key) })),
+    );
+    if (!created.ok) {
+      return { ok: false, failures: [failure('TMUX_UNAVAILABLE', `tmux could not create the windows: ${created.detail}`, { hint: 'check that tmux works (`tmux new-session`), or run with --no-tmux' })] };
+    }
+    const socket = tmux(['display-message', '-p', '-t', `=${plan.tmuxSession}:`, '#{socket_path}']).stdout.trim();
+    const record: TmuxRecord = { session: plan.tmuxSession, socket, created: created.createdSession };
+    writeFileAtomic(path.join(plan.stateDir, TMUX_FILE), JSON.stringify(record) + '\n');
+    return { ok: true, tmux: record };
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...SIDECAR_ENV };
+  for (const k of Object.keys(env)) if (k === 'TMUX' || k === 'TMUX_PANE' || (k.startsWith('DEVPORT_') && k !== 'DEVPORT_LOCK')) delete env[k];
+  for (const n of nodes) {
+    // stderr goes to a file: a sidecar that dies before it can write state.json still says why.
+    mkdirSync(path.join(plan.stateDir, n.key), { recursive: true });
+    const errFd = openSync(path.join(plan.stateDir, n.key, SIDECAR_LOG), 'a', 0o600);
+    const [exe = process.execPath, ...args] = sidecarArgv(planFile, n.key);
+    const child = spawn(exe, args, { cwd: plan.projectDir, env, stdio: ['ignore', 'ignore', errFd], detached: true });
+    child.unref();
+    closeSync(errFd);
+  }
+  return { ok: true, tmux: null };
+}

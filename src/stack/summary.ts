@@ -1,0 +1,39 @@
+// "devport up: stack is healthy" and a row per service, the proxy first.
+
+import type { Plan, PlanNode } from '../plan/types.js';
+import { palette } from '../util/color.js';
+
+export function summaryOrder(plan: Plan): PlanNode[] {
+  const order = plan.waves.flat();
+  const rank = (n: PlanNode) => (n.kind === 'proxy' ? 0 : n.parent ? 1 : 2);
+  return [...plan.nodes].sort((a, b) => rank(a) - rank(b) || order.indexOf(a.key) - order.indexOf(b.key));
+}
+
+function where(n: PlanNode): string {
+  if (n.kind === 'task') return 'completed';
+  if (n.url) return n.url;
+  return 'running (no port)';
+}
+
+export function renderSummary(plan: Plan, opts: { color: boolean; elapsedMs: number; daemon: boolean; tmux: boolean }): string {
+  const c = palette(opts.color);
+  const nodes = summaryOrder(plan);
+  const width = Math.max(...nodes.map((n) => n.key.length));
+  const lines = [`${c.green(c.bold('devport up: stack is healthy'))} ${c.dim(`in ${(opts.elapsedMs / 1000).toFixed(1)} s`)}`];
+  for (const n of nodes) {
+    const role = n.kind === 'proxy' ? c.dim('  proxy') : n.parent ? c.dim(`  behind ${n.parent}`) : '';
+    lines.push(`  ${c.bold(n.key.padEnd(width))}  ${n.url ? c.cyan(where(n)) : c.dim(where(n))}${role}`);
+  }
+  if (opts.daemon) {
+    lines.push(c.dim(`  devport ls · devport logs -f · ${opts.tmux ? `devport attach (tmux session ${plan.tmuxSession}) · ` : ''}devport down`));
+  } else {
+    lines.push(c.dim('  following the logs: Ctrl-C stops the stack · press h for keys'));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One line per `up --daemon`, appended to .devport/up.log. */
+export function upLogLine(plan: Plan, elapsedMs: number): string {
+  const services = summaryOrder(plan).map((n) => `${n.key}=${n.url ?? (n.kind === 'task' ? 'completed' : 'running')}`);
+  return `${new Date().toISOString()} up healthy in ${elapsedMs} ms run=${plan.runId ?? ''} ${services.join(' ')}\n`;
+}

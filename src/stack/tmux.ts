@@ -1,0 +1,82 @@
+// tmux is the terminal, not the supervisor: one window per sidecar, targeted
+// by id (names can repeat), options scoped to the window, never -g.
+
+import { spawnSync } from 'node:child_process';
+
+export interface TmuxResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tmux(args: string[], timeoutMs = 5000): TmuxResult {
+  const r = spawnSync('tmux', args, { encoding: 'utf8', timeout: timeoutMs });
+  if (r.error) return { code: null, stdout: '', stderr: r.error.message };
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let available: boolean | undefined;
+
+export function tmuxAvailable(): boolean {
+  available ??= spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+  return available;
+}
+
+export function hasSession(session: string): boolean {
+  // `=name` matches exactly, not as a prefix.
+  return tmux(['has-session', '-t', `=${session}`]).code === 0;
+}
+
+export interface WindowSpec {
+  name: string;
+  cwd: string;
+  env: Record<string, string>;
+  argv: string[];
+}
+
+export interface CreatedWindow {
+  window: string;
+  pane: string;
+}
+
+/**
+ * Creates one window per spec in one tmux call (a client process per window
+ * costs more than the windows). Creates the session with the first window when
+ * it does not exist, so there is no stray shell window.
+ */
+export function createWindows(session: string, specs: readonly WindowSpec[]): { ok: true; windows: CreatedWindow[]; createdSession: boolean } | { ok: false; detail: string } {
+  if (specs.length === 0) return { ok: true, windows: [], createdSession: false };
+  const exists = hasSession(session);
+  const args: string[] = [];
+  specs.forEach((s, i) => {
+    if (i > 0) args.push(';');
+    const env = Object.entries(s.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    if (i === 0 && !exists) args.push('new-session', '-d', '-s', session, '-x', '200', '-y', '50');
+    else args.push('new-window', '-d', '-t', `=${session}:`);
+    args.push('-n', s.name, '-P', '-F', '#{window_id} #{pane_id}', ...env, '-c', s.cwd, '--', ...s.argv);
+  });
+  const r = tmux(args, 15_000);
+  if (r.code !== 0) return { ok: false, detail: (r.stderr || r.stdout).trim() || `tmux exited ${r.code}` };
+  const windows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [window = '', pane = ''] = l.trim().split(' ');
+      return { window, pane };
+    });
+  return { ok: true, windows, createdSession: !exists };
+}
+
+export function killWindow(target: string): void {
+  tmux(['kill-window', '-t', target]);
+}
+
+/** Windows of a session (empty when it does not exist). */
+export function listWindows(session: string): string[] {
+  const r = tmux(['list-windows', '-t', `=${session}`, '-F', '#{window_id}']);
+  return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean) : [];
+}
+
+export function killSession(session: string): void {
+  tmux(['kill-session', '-t', `=${session}`]);
+}

@@ -1,0 +1,180 @@
+// Waiting until the stack is ready: every service healthy, every task
+// completed. A failure becomes SERVICE_UNHEALTHY or TASK_FAILED with the
+// service's health detail and the tail of its output.
+
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { failure, type Failure } from '../errors/failure.js';
+import type { Plan, PlanNode } from '../plan/types.js';
+import { readJson } from '../state/atomic.js';
+import { OUTPUT_LOG, SIDECAR_LOG, STATE_FILE } from '../state/dirs.js';
+import { lockedDirs } from '../state/lock.js';
+import type { ServiceRecord, StateFile } from '../state/types.js';
+import { tailLines } from '../supervisor/output-log.js';
+import { stripAnsi } from '../util/color.js';
+
+export type WaitResult = { ok: true } | { ok: false; reason: 'failed'; failures: Failure[] } | { ok: false; reason: 'interrupted' };
+
+export interface WaitOptions {
+  /** --wait-timeout; undefined: each service's own health timeout decides. */
+  timeoutMs: number | undefined;
+  signal: AbortSignal;
+  /** Called with a service's state whenever it changes (undefined: its sidecar has not written one yet). */
+  onChange: (node: PlanNode, state: ServiceRecord | undefined) => void;
+  /** How long a sidecar may take to write its first state. */
+  launchTimeoutMs?: number;
+}
+
+export const TAIL_LINES = 20;
+
+export function outputTail(stateDir: string, key: string, n = TAIL_LINES): string {
+  const lines = tailLines(path.join(stateDir, key, OUTPUT_LOG), n).map(stripAnsi);
+  return lines.length > 0 ? lines.join('\n') : '(no output)';
+}
+
+function sidecarTail(stateDir: string, key: string): string | undefined {
+  const lines = tailLines(path.join(stateDir, key, SIDECAR_LOG), 10);
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+export function isReady(node: PlanNode, s: ServiceRecord): boolean {
+  return node.kind === 'task' ? s.state === 'completed' : s.state === 'healthy';
+}
+
+/** Why a service cannot become ready any more, or undefined while it still may. */
+export function failureOf(plan: Plan, node: PlanNode, s: ServiceRecord): Failure | undefined {
+  const tail = () => outputTail(plan.stateDir, node.key);
+  const logsHint = `read its output above; \`devport logs ${node.key}\` shows all of it`;
+  if (node.kind === 'task') {
+    if (s.state !== 'failed') return undefined;
+    return failure('TASK_FAILED', `task "${node.key}" failed: ${s.reason ?? `exited ${s.exit_code}`}`, {
+      hint: `fix the task and run \`devport up\` again; \`devport logs ${node.key}\` shows all its output`,
+      detail: tail(),
+    });
+  }
+  switch (s.state) {
+    case 'unhealthy':
+      return failure('SERVICE_UNHEALTHY', `"${node.key}" did not become healthy: ${s.health?.detail ?? 'health check failing'}`, {
+        hint: `${logsHint}; the health check is [service.health] in devport.toml`,
+        detail: tail(),
+      });
+    case 'exited':
+      return failure('SERVICE_UNHEALTHY', `"${node.key}" ${s.reason ?? 'exited'} before it was healthy (restart = "${node.restart}")`, { hint: logsHint, detail: tail() });
+    case 'crashloop':
+      return failure('SERVICE_UNHEALTHY', `"${node.key}" keeps crashing: ${s.reason ?? 'exited'} (${s.restarts + 1} starts)`, { hint: logsHint, detail: tail() });
+    case 'failed':
+      return failure('SERVICE_UNHEALTHY', `"${node.key}" failed: ${s.reason ?? 'unknown reason'}`, { hint: logsHint, detail: tail() });
+    case 'stopped':
+    case 'stopping':
+      return failure('SERVICE_UNHEALTHY', `"${node.key}" was stopped before it was ready${s.reason ? ` (${s.reason})` : ''}`, { hint: 'something stopped it: `devport down` from another terminal?' });
+    case 'pending':
+    case 'building':
+    case 'starting':
+    case 'healthy':
+    case 'reloading':
+    case 'backoff':
+    case 'completed':
+      return undefined;
+    default: {
+      const never: never = s.state;
+      return never;
+    }
+  }
+}
+
+export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult> {
+  const launchTimeoutMs = opts.launchTimeoutMs ?? 15_000;
+  const t0 = Date.now();
+  const last = new Map<string, string>();
+  const everAlive = new Set<string>();
+  const watchers: FSWatcher[] = [];
+
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (r: WaitResult) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      for (const w of watchers) w.close();
+      opts.signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const onAbort = () => finish({ ok: false, reason: 'interrupted' });
+
+    const check = () => {
+      if (settled) return;
+      const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
+      const live = lockedDirs(dirs);
+      const failures: Failure[] = [];
+      let ready = 0;
+      for (const node of plan.nodes) {
+        const dir = path.join(plan.stateDir, node.key);
+        const file = readJson<StateFile>(path.join(dir, STATE_FILE));
+        // A state.json of an earlier run says nothing about this one.
+        const s = file && file.supervisor.run_id === plan.runId ? file.state : undefined;
+        const sig = s ? `${s.state}|${s.health?.detail ?? ''}|${s.restarts}` : '';
+        if (last.get(node.key) !== sig) {
+          last.set(node.key, sig);
+          opts.onChange(node, s);
+        }
+        if (live.has(dir)) everAlive.add(node.key);
+        if (s && isReady(node, s)) {
+          ready++;
+          continue;
+        }
+        const f = s ? failureOf(plan, node, s) : undefined;
+        if (f) failures.push(f);
+        else if (!live.has(dir) && (everAlive.has(node.key) || s)) {
+          failures.push(
+            failure('SERVICE_UNHEALTHY', `the supervisor of "${node.key}" exited`, {
+              hint: 'this is likely a bug in devport; please report it with the lines above',
+              detail: sidecarTail(plan.stateDir, node.key) ?? outputTail(plan.stateDir, node.key),
+            }),
+          );
+        } else if (!s && !live.has(dir) && Date.now() - t0 > launchTimeoutMs) {
+          failures.push(
+            failure('SERVICE_UNHEALTHY', `the supervisor of "${node.key}" did not start within ${launchTimeoutMs} ms`, {
+              hint: 'check that tmux can run node (`tmux new-window node -v`), or try --no-tmux',
+              detail: sidecarTail(plan.stateDir, node.key),
+            }),
+          );
+        }
+      }
+      if (failures.length > 0) return finish({ ok: false, reason: 'failed', failures });
+      if (ready === plan.nodes.length) return finish({ ok: true });
+      if (opts.timeoutMs !== undefined && Date.now() - t0 > opts.timeoutMs) {
+        const waiting = plan.nodes.filter((n) => {
+          const f = readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE));
+          return !(f && f.supervisor.run_id === plan.runId && isReady(n, f.state));
+        });
+        finish({
+          ok: false,
+          reason: 'failed',
+          failures: waiting.map((n) => {
+            const f = readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE));
+            const st = f?.supervisor.run_id === plan.runId ? f.state : undefined;
+            return failure('SERVICE_UNHEALTHY', `"${n.key}" was not ready after --wait-timeout ${opts.timeoutMs} ms: ${st ? `${st.state}${st.health ? ` (${st.health.detail})` : ''}` : 'not started'}`, {
+              hint: `raise --wait-timeout, or see \`devport logs ${n.key}\``,
+              detail: outputTail(plan.stateDir, n.key),
+            });
+          }),
+        });
+      }
+    };
+
+    if (opts.signal.aborted) return resolve({ ok: false, reason: 'interrupted' });
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    for (const n of plan.nodes) {
+      const dir = path.join(plan.stateDir, n.key);
+      try {
+        if (existsSync(dir)) watchers.push(watch(dir, { persistent: false }, check));
+      } catch {
+        /* the poll covers it */
+      }
+    }
+    // The poll: sidecars that die, dirs created after we looked, timeouts.
+    timer = setInterval(check, 50);
+    check();
+  });
+}
