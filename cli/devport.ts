@@ -128,6 +128,25 @@ function program(Command: typeof import('commander').Command): Command {
   return p;
 }
 
+async function fastParse(args: string[]): Promise<Handler | undefined> {
+  const { parseArgs } = await import('node:util');
+  const verb = args[0];
+  const options: import('node:util').ParseArgsConfig['options'] = { file: { type: 'string', short: 'f' } };
+  if (verb === 'down') Object.assign(options, { timeout: { type: 'string' }, json: { type: 'boolean' } });
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
+  } catch {
+    return undefined;
+  }
+  if (parsed.positionals.length > 1) return undefined;
+  const spec = parsed.positionals[0];
+  const file = typeof parsed.values.file === 'string' ? parsed.values.file : undefined;
+  if (verb === 'ls') return async () => (await import('../src/commands/ls.js')).ls({ file, spec });
+  const timeout = typeof parsed.values.timeout === 'string' ? parsed.values.timeout : undefined;
+  return async () => (await import('../src/commands/down.js')).down({ file, spec, timeout, json: parsed.values.json === true });
+}
+
 async function main(argv: string[]): Promise<void> {
   // Scripts and agents ask for the version in loops: answer before loading the parser.
   const args = argv.slice(2);
@@ -154,6 +173,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     return runHandler(async () => (await import('../src/commands/supervise.js')).supervise({ key, plan: o.plan, file: o.file }));
+  }
+  // `ls` and `down` are called in loops by scripts and agents: their plain forms
+  // skip commander too. Anything unusual (--help, a typo) goes through commander.
+  if (args[0] === 'ls' || args[0] === 'down') {
+    const fast = await fastParse(args);
+    if (fast) return runHandler(fast);
   }
   const { Command, CommanderError } = await import('commander');
   const p = program(Command);

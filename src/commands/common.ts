@@ -1,10 +1,10 @@
-// What every verb needs: find and load the spec, options shared by verbs.
+// What every verb needs: find the spec and its state dir, parse shared flags.
+// Loading the spec itself is in load-spec.ts: down, ls and logs never parse TOML.
 
 import path from 'node:path';
 import { failure, unwrap, UserError } from '../errors/failure.js';
 import { parseDuration } from '../spec/duration.js';
 import { discoverSpec } from '../spec/discover.js';
-import { loadSpec, type LoadedSpec } from '../spec/load.js';
 
 export interface SpecOptions {
   file?: string | undefined;
@@ -19,10 +19,6 @@ export function resolveSpecPath(opts: SpecOptions): string {
     ]);
   }
   return unwrap(discoverSpec(opts.file ?? opts.spec, opts.cwd));
-}
-
-export function loadSpecOrThrow(opts: SpecOptions): LoadedSpec {
-  return unwrap(loadSpec(resolveSpecPath(opts)));
 }
 
 /** `--only a,b --only c` → ["a", "b", "c"]. */

@@ -20,11 +20,14 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
   let plan: Plan;
   if (opts.plan) plan = JSON.parse(readFileSync(opts.plan, 'utf8')) as Plan;
   else {
-    const [{ makePlan }, { loadSpecOrThrow }] = await Promise.all([import('../plan/plan.js'), import('./common.js')]);
+    const [{ makePlan }, { loadSpecOrThrow }] = await Promise.all([import('../plan/plan.js'), import('./load-spec.js')]);
     plan = unwrap(await makePlan(loadSpecOrThrow({ file: opts.file, cwd: process.cwd() }), { env: process.env }));
   }
   try {
-    return await runSidecar(plan, opts.key, makeService);
+    const code = await runSidecar(plan, opts.key, makeService);
+    // Done once the lock is released: node-pty can hold its pty stream open for
+    // a second after the child is gone, and nothing here needs to wait for that.
+    process.exit(code);
   } catch (err: unknown) {
     // In a tmux pane that is about to close, stderr is lost: keep the reason beside the state.
     try {

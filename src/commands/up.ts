@@ -5,7 +5,8 @@ import { unwrap } from '../errors/failure.js';
 import { makePlan } from '../plan/plan.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
 import { colorEnabled } from '../util/color.js';
-import { loadSpecOrThrow, parseDurationFlag, splitList } from './common.js';
+import { parseDurationFlag, splitList } from './common.js';
+import { loadSpecOrThrow } from './load-spec.js';
 
 export interface UpOptions {
   file?: string;

@@ -26,6 +26,11 @@ function readProcNet(file: string): Listener[] | undefined {
   return out;
 }
 
+/** Whether something listens on `port` over IPv6; undefined when /proc cannot tell. */
+export function listensOnIpv6(port: number): boolean | undefined {
+  return readProcNet('/proc/net/tcp6')?.some((l) => l.port === port);
+}
+
 /** Listening TCP sockets of this network namespace, or undefined without /proc. */
 export function procListeners(): Listener[] | undefined {
   const v4 = readProcNet('/proc/net/tcp');

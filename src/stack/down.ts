@@ -5,11 +5,11 @@
 import path from 'node:path';
 import { dependencyWaves } from '../plan/waves.js';
 import { readJson } from '../state/atomic.js';
+import { TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
 import { inventory, readEntry, type Entry } from '../state/inventory.js';
-import { isLocked, lockHolder } from '../state/lock.js';
-import { generationProcesses, isSameProcess } from '../sys/procfs.js';
+import { isLocked, lockedDirs, lockHolder } from '../state/lock.js';
+import { generationProcesses, isSameProcess, ticksAt } from '../sys/procfs.js';
 import { killGeneration, sleep } from '../sys/kill.js';
-import { TMUX_FILE, type TmuxRecord } from './launch.js';
 
 export interface Stopped {
   key: string;
@@ -40,7 +40,11 @@ function send(pid: number | null | undefined, sig: NodeJS.Signals): void {
 /** Stops the sidecars of one wave; returns the keys that did not stop in time. */
 async function stopWave(entries: readonly Entry[], deadline: number, force: AbortSignal | undefined): Promise<Entry[]> {
   for (const e of entries) send(e.state?.supervisor.pid, force?.aborted ? 'SIGKILL' : 'SIGTERM');
-  let pending = entries.filter((e) => isLocked(e.dir));
+  const stillLocked = (list: readonly Entry[]) => {
+    const live = lockedDirs(list.map((e) => e.dir));
+    return list.filter((e) => live.has(e.dir));
+  };
+  let pending = stillLocked(entries);
   let forced = force?.aborted === true;
   while (pending.length > 0 && Date.now() < deadline) {
     if (force?.aborted && !forced) {
@@ -48,7 +52,7 @@ async function stopWave(entries: readonly Entry[], deadline: number, force: Abor
       for (const e of pending) send(e.state?.supervisor.pid, 'SIGKILL');
     }
     await sleep(5);
-    pending = pending.filter((e) => isLocked(e.dir));
+    pending = stillLocked(pending);
   }
   return pending;
 }
@@ -85,16 +89,27 @@ export async function downStack(opts: DownOptions): Promise<Stopped[]> {
   while (stragglers.some((e) => isLocked(e.dir)) && Date.now() < killDeadline) await sleep(5);
 
   // Whatever a dead (or just killed) sidecar left: its recorded child group, and anything with its marker.
+  // A sidecar that stopped cleanly has already made sure of that for its own service.
+  const cleanlyStopped = new Set(live.filter((e) => !stragglers.includes(e) && readEntry(opts.stateDir, e.key).state?.state.state === 'stopped').map((e) => e.key));
   for (const e of all) {
-    const s = readEntry(opts.stateDir, e.key).state?.state;
+    if (cleanlyStopped.has(e.key)) continue;
+    const st = readEntry(opts.stateDir, e.key).state;
+    // A dead sidecar whose last word was "stopped" finished its own cleanup.
+    if (!e.alive && st?.state.state === 'stopped') continue;
+    const s = st?.state;
     const pid = s?.pid ?? null;
     const same = pid !== null && isSameProcess(pid, s?.pid_start ?? null);
-    const gen = { pid: same ? pid : null, pgid: same ? (s?.pgid ?? null) : null, marker: [`DEVPORT_KEY=${e.key}`, `DEVPORT_PROJECT_DIR=${projectDir}`] };
+    const gen = {
+      pid: same ? pid : null,
+      pgid: same ? (s?.pgid ?? null) : null,
+      marker: [`DEVPORT_KEY=${e.key}`, `DEVPORT_PROJECT_DIR=${projectDir}`],
+      notBefore: st ? ticksAt(Date.parse(st.supervisor.started_at)) : null,
+    };
     const found = generationProcesses(gen);
     const wasStraggler = stragglers.includes(e);
     if (found.length > 0) await killGeneration(gen);
     if (wasStraggler) report({ key: e.key, how: `killed: its supervisor did not stop within ${opts.timeoutMs} ms${found.length ? ` (and ${found.length} child process(es))` : ''}` });
-    else if (found.length > 0 && !e.alive) report({ key: e.key, how: `reaped ${found.length} orphaned process(es) of a dead supervisor` });
+    else if (found.length > 0) report({ key: e.key, how: `reaped ${found.length} orphaned process(es) of a dead supervisor` });
   }
 
   await closeTmux(opts.stateDir, all);

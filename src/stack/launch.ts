@@ -8,24 +8,21 @@ import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { PLAN_FILE, SIDECAR_LOG } from '../state/dirs.js';
-import { ensureStateDir } from '../supervisor/sidecar.js';
-import { createWindows, tmux, tmuxAvailable } from './tmux.js';
-
-export const TMUX_FILE = 'tmux.json';
-
-export interface TmuxRecord {
-  session: string;
-  socket: string;
-  /** devport created the session (so `down` may remove it once it is empty). */
-  created: boolean;
-}
+import { ensureStateDir, PLAN_FILE, SIDECAR_LOG, TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
+import { createWindows, tmuxAvailable } from './tmux.js';
 
 /** Env a sidecar runs with (beyond what tmux or the caller gives it): glibc keeps one malloc arena. */
 const SIDECAR_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
 
 /** Knobs the caller may pass on to sidecars. */
 const PASS_THROUGH = ['DEVPORT_LOCK'];
+
+/** The server tmux just talked to: $TMUX's inside tmux, else the default socket (no extra tmux call). */
+export function tmuxSocketPath(): string {
+  const inside = process.env.TMUX?.split(',')[0];
+  if (inside) return inside;
+  return path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, 'default');
+}
 
 export function sidecarArgv(planFile: string, key: string): string[] {
   return [process.execPath, ...process.execArgv, process.argv[1] ?? 'devport', '_supervise', '--key', key, '--plan', planFile];
@@ -63,7 +60,7 @@ export function launchSidecars(plan: Plan, planFile: string, nodes: readonly Pla
     if (!created.ok) {
       return { ok: false, failures: [failure('TMUX_UNAVAILABLE', `tmux could not create the windows: ${created.detail}`, { hint: 'check that tmux works (`tmux new-session`), or run with --no-tmux' })] };
     }
-    const socket = tmux(['display-message', '-p', '-t', `=${plan.tmuxSession}:`, '#{socket_path}']).stdout.trim();
+    const socket = tmuxSocketPath();
     const record: TmuxRecord = { session: plan.tmuxSession, socket, created: created.createdSession };
     writeFileAtomic(path.join(plan.stateDir, TMUX_FILE), JSON.stringify(record) + '\n');
     return { ok: true, tmux: record };

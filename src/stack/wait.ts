@@ -105,12 +105,15 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
     const check = () => {
       if (settled) return;
       const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
+      // States first, then locks: a sidecar locks before it writes, so a state
+      // without a lock means a dead sidecar, never one that started in between.
+      const files = plan.nodes.map((n) => readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE)));
       const live = lockedDirs(dirs);
       const failures: Failure[] = [];
       let ready = 0;
-      for (const node of plan.nodes) {
+      for (const [i, node] of plan.nodes.entries()) {
         const dir = path.join(plan.stateDir, node.key);
-        const file = readJson<StateFile>(path.join(dir, STATE_FILE));
+        const file = files[i];
         // A state.json of an earlier run says nothing about this one.
         const s = file && file.supervisor.run_id === plan.runId ? file.state : undefined;
         const sig = s ? `${s.state}|${s.health?.detail ?? ''}|${s.restarts}` : '';

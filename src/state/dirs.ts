@@ -1,6 +1,6 @@
 // Where things live: .devport/<key>/{state.json,rpc.sock,output.log}.
 
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const STATE_FILE = 'state.json';
@@ -25,4 +25,20 @@ export function listServiceDirs(stateDir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Which tmux server and session a stack runs in (written by `up`). */
+export const TMUX_FILE = 'tmux.json';
+
+export interface TmuxRecord {
+  session: string;
+  socket: string;
+  /** devport created the session (so `down` may remove it once it is empty). */
+  created: boolean;
+}
+
+export function ensureStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true });
+  const ignore = path.join(stateDir, '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '# devport state: never commit\n*\n');
 }

@@ -6,7 +6,7 @@
 // `flock -o` holds the lock in a helper process that exits when the sidecar's
 // end of a pipe closes, so the lock still dies with the sidecar.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -74,7 +74,11 @@ function tryFlock(ext: FsExt, dir: string): LockResult {
   };
 }
 
+/** child_process is loaded only on the fallback paths: it costs ~6 ms at every sidecar start. */
+const childProcess = (): typeof import('node:child_process') => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+
 function tryHelper(dir: string): Promise<LockResult> {
+  const { spawn } = childProcess();
   return new Promise((resolve) => {
     let helper: ChildProcess;
     try {
@@ -175,7 +179,7 @@ export function isLocked(dir: string, procLocks?: string): boolean {
       closeSync(fd);
     }
   }
-  return spawnSync('flock', ['-x', '-n', dir, 'true']).status === 1;
+  return childProcess().spawnSync('flock', ['-x', '-n', dir, 'true']).status === 1;
 }
 
 /** Which of `dirs` are locked, reading /proc/locks once. */

@@ -26,9 +26,21 @@ export interface StopRequest {
   skipGrace?: AbortSignal;
 }
 
+function sendGroup(gen: Generation, sig: NodeJS.Signals): void {
+  for (const target of [gen.pgid !== null ? -gen.pgid : null, gen.pid]) {
+    if (target === null) continue;
+    try {
+      process.kill(target, sig);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 export async function stopChild(req: StopRequest): Promise<StopOutcome> {
   const t0 = Date.now();
-  signalGeneration(req.gen, req.stopSignal);
+  // The group first: no /proc scan on the common path (ten sidecars stop at once in `down`).
+  sendGroup(req.gen, req.stopSignal);
   const grace = new AbortController();
   const onSkip = () => grace.abort();
   req.skipGrace?.addEventListener('abort', onSkip, { once: true });
@@ -38,22 +50,26 @@ export async function stopChild(req: StopRequest): Promise<StopOutcome> {
     exit = e;
     grace.abort();
   });
+  if (req.gen.pid === null && req.gen.pgid === null) grace.abort(); // no leader: straight to what escaped
   await sleep(req.timeoutMs, grace.signal);
-  req.skipGrace?.removeEventListener('abort', onSkip);
 
-  if (exit !== undefined) {
-    // The leader is gone; give the rest of its group what is left of the grace period.
-    const left = await waitGenerationGone(req.gen, Math.max(0, req.timeoutMs - (Date.now() - t0)));
-    if (left.length === 0) {
+  const left = () => Math.max(0, req.timeoutMs - (Date.now() - t0));
+  const skipped = () => req.skipGrace?.aborted === true && Date.now() - t0 < req.timeoutMs;
+  if (exit !== undefined || (req.gen.pid === null && req.gen.pgid === null)) {
+    // The leader is gone. What is left of its generation (group members, descendants,
+    // setsid daemons with the marker) gets the stop signal and the rest of the grace period.
+    const stragglers = signalGeneration(req.gen, req.stopSignal);
+    const still = stragglers.length === 0 || skipped() ? stragglers : await waitGenerationGone(req.gen, left());
+    if (still.length === 0) {
       const afterMs = Date.now() - t0;
-      const words = exit.signal === req.stopSignal ? `stopped by ${req.stopSignal} in ${afterMs} ms` : `${describeExit(exit)} ${afterMs} ms after ${req.stopSignal}`;
+      const words = exit === undefined ? 'nothing was running' : exit.signal === req.stopSignal ? `stopped by ${req.stopSignal} in ${afterMs} ms` : `${describeExit(exit)} ${afterMs} ms after ${req.stopSignal}`;
       return { how: 'exited', exit, afterMs, reason: words, survivors: [] };
     }
   }
-  const skipped = req.skipGrace?.aborted === true && Date.now() - t0 < req.timeoutMs;
+  const wasSkipped = skipped();
   const survivors = await killGeneration(req.gen);
   await Promise.race([leaderGone, sleep(500)]);
   const afterMs = Date.now() - t0;
-  const why = skipped ? 'killed at once (forced stop)' : `killed after ${req.timeoutMs} ms stop timeout`;
+  const why = wasSkipped ? 'killed at once (forced stop)' : `killed after ${req.timeoutMs} ms stop timeout`;
   return { how: 'killed', exit, afterMs, reason: why, survivors };
 }

@@ -1,8 +1,8 @@
 // One health probe of each kind. A probe never throws: it answers ok or not,
 // with a detail a person can act on.
 
-import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { listensOnIpv6 } from '../plan/listening.js';
 import type { PlanHealth } from '../plan/types.js';
 
 export interface ProbeResult {
@@ -43,20 +43,33 @@ export function tcpTargets(host: string): string[] {
   return [...new Set([...(wildcard ? [] : [host]), '127.0.0.1', '::1'])];
 }
 
-/** The address family that answered last: tried first next time, so an idle probe opens one socket. */
+/** The address that answered last: tried first next time, so an idle probe opens one socket. */
 let lastOpen: string | undefined;
 
+/**
+ * Tries the targets in order, stopping at the first that accepts. In order,
+ * not at once, and "::1" only when /proc says something listens there: the
+ * first connect to an IPv6 address costs ~20 ms of CPU (Node compiles its
+ * IPv6 regex), which ten sidecars starting together would all pay.
+ */
 async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   if (ctx.port === null) return { ok: false, detail: 'tcp health needs a port' };
   const port = ctx.port;
-  const targets = tcpTargets(ctx.host);
-  const show = (h: string) => `tcp ${h.includes(':') ? `[${h}]` : h}:${port} open`;
-  if (lastOpen !== undefined && targets.includes(lastOpen) && (await tcpConnect(lastOpen, port, timeoutMs, signal)) === null) return { ok: true, detail: show(lastOpen) };
-  const results = await Promise.all(targets.map(async (h) => ({ h, err: await tcpConnect(h, port, timeoutMs, signal) })));
-  const open = results.find((r) => r.err === null);
-  lastOpen = open?.h;
-  if (open) return { ok: true, detail: show(open.h) };
-  return { ok: false, detail: `tcp :${port}: ${results[0]?.err ?? 'not open'}` };
+  const all = tcpTargets(ctx.host);
+  const targets = lastOpen !== undefined && all.includes(lastOpen) ? [lastOpen, ...all.filter((h) => h !== lastOpen)] : all;
+  let firstErr: string | undefined;
+  for (const h of targets) {
+    // Nothing listens on IPv6: no connect (and no IPv6 parsing) needed to know.
+    if (h.includes(':') && listensOnIpv6(port) === false) continue;
+    const err = await tcpConnect(h, port, timeoutMs, signal);
+    if (err === null) {
+      lastOpen = h;
+      return { ok: true, detail: `tcp ${h.includes(':') ? `[${h}]` : h}:${port} open` };
+    }
+    firstErr ??= err;
+    if (signal.aborted) break;
+  }
+  return { ok: false, detail: `tcp :${port}: ${firstErr ?? 'not open'}` };
 }
 
 /** One GET over a raw socket, reading only the status line: no agent, no parser, no DNS for localhost. */
@@ -125,7 +138,9 @@ async function probeHttps(u: URL, url: string, judge: (s: number) => ProbeResult
   });
 }
 
-function probeCmd(argv: string[], ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+async function probeCmd(argv: string[], ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  // Loaded on first use: most sidecars never run a command probe (child_process costs ~6 ms to load).
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     if (!file) return resolve({ ok: false, detail: 'cmd health has no command' });

@@ -2,7 +2,6 @@
 // for dependencies, builds, spawns the child in a pty, probes its health,
 // restarts it per policy with backoff, and stops its whole generation.
 
-import { spawn } from 'node:child_process';
 import type { ServiceStateName } from '../state/types.js';
 import { sleep } from '../sys/kill.js';
 import { Backoff, shouldRestart } from './backoff.js';
@@ -174,7 +173,7 @@ export class ProcessSupervisor implements Service {
     let outcome: StopOutcome | undefined;
     if (child) {
       outcome = await stopChild({
-        gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker },
+        gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker, notBefore: this.sc.startTicks },
         exited: child.exited,
         stopSignal: this.node.stopSignal as NodeJS.Signals,
         timeoutMs: this.node.stopTimeoutMs,
@@ -184,7 +183,7 @@ export class ProcessSupervisor implements Service {
       this.sc.say(`stopped: ${outcome.reason}`);
     } else {
       // No child, but a build or probe may be running: nothing of the service outlives the sidecar.
-      outcome = await stopChild({ gen: { pid: null, pgid: null, marker: this.sc.marker }, exited: Promise.resolve({ code: null, signal: null }), stopSignal: 'SIGTERM', timeoutMs: 1000, skipGrace: this.#skipGrace.signal });
+      outcome = await stopChild({ gen: { pid: null, pgid: null, marker: this.sc.marker, notBefore: this.sc.startTicks }, exited: Promise.resolve({ code: null, signal: null }), stopSignal: 'SIGTERM', timeoutMs: 1000, skipGrace: this.#skipGrace.signal });
     }
     this.#child = undefined;
     this.enter({ state: 'stopped', reason: child ? outcome.reason : `${reason} (no process was running)` });
@@ -308,7 +307,7 @@ export class ProcessSupervisor implements Service {
 
   private stopGeneration(child: ChildHandle): Promise<StopOutcome> {
     return stopChild({
-      gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker },
+      gen: { pid: child.pid, pgid: child.pgid, marker: this.sc.marker, notBefore: this.sc.startTicks },
       exited: child.exited,
       stopSignal: this.node.stopSignal as NodeJS.Signals,
       timeoutMs: this.node.stopTimeoutMs,
@@ -330,7 +329,9 @@ export class ProcessSupervisor implements Service {
     };
     const current = () => (this.#generation === gen && !signal.aborted ? this.#life.state : undefined);
     const deadline = child.spawnedAt + h.timeoutMs;
-    // Starting: probe every interval until healthy or the timeout.
+    // Starting: probe until healthy or the timeout, 10 ms apart at first, doubling up to
+    // `interval`: a fast service is seen at once, a slow one is not hammered.
+    let pause = 10;
     for (;;) {
       const r = await probe(h, ctx, signal);
       if (current() !== 'starting') return;
@@ -345,7 +346,9 @@ export class ProcessSupervisor implements Service {
         break;
       }
       this.noteHealth(r);
-      await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : h.intervalMs, signal);
+      const wait = Math.min(h.intervalMs, pause);
+      pause *= 2;
+      await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : wait, signal);
     }
     // Running: a slower pace; flip healthy ⇄ unhealthy.
     let failures = 0;
@@ -384,7 +387,8 @@ export class ProcessSupervisor implements Service {
 
   // ---- build and terminal -------------------------------------------------------------
 
-  private runBuild(argv: string[]): Promise<{ ok: boolean; detail: string; code: number | null }> {
+  private async runBuild(argv: string[]): Promise<{ ok: boolean; detail: string; code: number | null }> {
+    const { spawn } = await import('node:child_process');
     return new Promise((resolve) => {
       const [file, ...args] = argv;
       if (!file) return resolve({ ok: false, detail: 'empty build command', code: null });

@@ -1,15 +1,15 @@
 // The shell every sidecar shares: it owns .devport/<key>/ (lock, state.json,
 // output.log, rpc.sock), answers signals, and runs one Service inside.
 
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { failure, UserError } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { readJson, writeFileAtomic } from '../state/atomic.js';
-import { OUTPUT_LOG, STATE_FILE } from '../state/dirs.js';
+import { ensureStateDir, OUTPUT_LOG, STATE_FILE } from '../state/dirs.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
 import type { ServiceRecord, StateFile, SupervisorRecord } from '../state/types.js';
-import { generationProcesses, isSameProcess, type Generation } from '../sys/procfs.js';
+import { generationProcesses, isSameProcess, readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { killGeneration } from '../sys/kill.js';
 import { VERSION } from '../version.js';
 import { OutputLog } from './output-log.js';
@@ -30,18 +30,14 @@ export function serviceMarker(plan: Plan, node: PlanNode): string[] {
   return [`DEVPORT_KEY=${node.key}`, `DEVPORT_PROJECT_DIR=${plan.projectDir}`];
 }
 
-export function ensureStateDir(stateDir: string): void {
-  mkdirSync(stateDir, { recursive: true });
-  const ignore = path.join(stateDir, '.gitignore');
-  if (!existsSync(ignore)) writeFileSync(ignore, '# devport state: never commit\n*\n');
-}
-
 const DIM = (s: string) => (process.stdout.isTTY ? `\u001b[2m${s}\u001b[22m` : s);
 
 export class Sidecar {
   readonly dir: string;
   readonly output: OutputLog;
   readonly marker: string[];
+  /** This sidecar's start (/proc ticks): nothing of its service is older. */
+  readonly startTicks: number | null = readStat(process.pid)?.start ?? null;
   #record: StateFile;
   #written = '';
   readonly #subscribers = new Set<(s: StateFile) => void>();
@@ -125,9 +121,11 @@ export class Sidecar {
 /** Kills what a SIGKILLed predecessor left: its recorded child group (if that pid is still ours) and anything with the marker. */
 async function reapOrphans(dir: string, marker: string[], say: (m: string) => void): Promise<void> {
   const prev = readJson<StateFile>(path.join(dir, STATE_FILE));
-  const pid = prev?.state.pid ?? null;
-  const same = pid !== null && isSameProcess(pid, prev?.state.pid_start ?? null);
-  const gen: Generation = { pid: same ? pid : null, pgid: same ? (prev?.state.pgid ?? null) : null, marker };
+  // A predecessor that stopped cleanly made sure nothing of it was left.
+  if (!prev || prev.state.state === 'stopped') return;
+  const pid = prev.state.pid;
+  const same = pid !== null && isSameProcess(pid, prev.state.pid_start);
+  const gen: Generation = { pid: same ? pid : null, pgid: same ? prev.state.pgid : null, marker, notBefore: ticksAt(Date.parse(prev.supervisor.started_at)) };
   const found = generationProcesses(gen);
   if (found.length === 0) return;
   say(`reaping ${found.length} process(es) left by a previous sidecar: ${found.join(', ')}`);
@@ -173,18 +171,29 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   await reapOrphans(dir, sidecar.marker, (m) => sidecar.say(m));
   sidecar.update({ state: 'pending' });
   const service = await makeService(sidecar);
-  const rpc = await startRpcServer(dir, {
-    state: () => sidecar.record,
-    subscribe: (fn) => sidecar.subscribe(fn),
-    logFile: sidecar.output.file,
-    restart: () => service.restart(),
-    stop: () => service.stop('stop requested over rpc.sock'),
-  });
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => service.stop(`${sig} received`));
+  // The child first (run() spawns it before its first await), the control socket right after.
+  const running = service.run();
+  let rpc: { close(): Promise<void> };
+  try {
+    rpc = await startRpcServer(dir, {
+      state: () => sidecar.record,
+      subscribe: (fn) => sidecar.subscribe(fn),
+      logFile: sidecar.output.file,
+      restart: () => service.restart(),
+      stop: () => service.stop('stop requested over rpc.sock'),
+    });
+  } catch (err: unknown) {
+    service.stop(`rpc.sock failed: ${(err as Error).message}`);
+    await running;
+    sidecar.output.close();
+    lock.lock.release();
+    throw err;
+  }
   lookupTmuxWindow(sidecar);
 
   try {
-    await service.run();
+    await running;
   } finally {
     await rpc.close();
     sidecar.output.close();

@@ -64,6 +64,28 @@ export interface Generation {
   pid: number | null;
   /** Env entries every process of the service carries (exact `NAME=value` strings). */
   marker: readonly string[];
+  /**
+   * Start time (clock ticks after boot) before which no process of the service
+   * can have started (its sidecar's own start): older processes are not read.
+   */
+  notBefore?: number | null;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux that exposes it to userspace
+
+let bootMs: number | undefined;
+
+/** A wall-clock time as /proc start ticks (for Generation.notBefore), with a margin for clock slop. */
+export function ticksAt(epochMs: number, marginMs = 2000): number | null {
+  if (bootMs === undefined) {
+    try {
+      bootMs = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000;
+    } catch {
+      return null;
+    }
+  }
+  if (!Number.isFinite(bootMs)) return null;
+  return Math.max(0, Math.floor(((epochMs - marginMs - bootMs) / 1000) * TICKS_PER_SECOND));
 }
 
 /**
@@ -79,8 +101,10 @@ export function generationProcesses(gen: Generation, exclude: ReadonlySet<number
   if (gen.pgid !== null) for (const s of stats) if (s.pgid === gen.pgid || s.sid === gen.pgid) found.add(s.pid);
   if (gen.pid !== null && stats.some((s) => s.pid === gen.pid)) found.add(gen.pid);
   if (gen.marker.length > 0) {
+    const notBefore = gen.notBefore ?? 0;
     for (const s of stats) {
-      if (found.has(s.pid)) continue;
+      // Environments are the costly read: only processes young enough to be the service's.
+      if (found.has(s.pid) || s.start < notBefore) continue;
       const vars = readEnviron(s.pid)?.split('\0');
       if (vars && gen.marker.every((m) => vars.includes(m))) found.add(s.pid);
     }
