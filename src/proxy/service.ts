@@ -1,18 +1,87 @@
-// Placeholder until the router lands: a proxy node that only holds its port.
+// A proxy node's service: its router runs inline in its own sidecar (lock,
+// state.json, rpc.sock like any service). Healthy once it listens.
+
+import path from 'node:path';
+import { OUTPUT_LOG } from '../state/dirs.js';
+import { tailLines } from '../supervisor/output-log.js';
 import type { Service, Sidecar } from '../supervisor/sidecar.js';
+import { AccessLog } from './access-log.js';
+import { destroyAgents } from './forward.js';
+import { Router } from './router.js';
+import { Upstreams } from './upstreams.js';
 
 export class ProxyService implements Service {
-  #stop: () => void = () => {};
-  constructor(private readonly sc: Sidecar) {}
+  #router: Router | undefined;
+  readonly #upstreams: Upstreams;
+  readonly #log: AccessLog;
+  #generation = 0;
+  #stopReason: string | undefined;
+  #stopped!: () => void;
+  readonly #done = new Promise<void>((r) => (this.#stopped = r));
+  #busy: Promise<void> = Promise.resolve();
+
+  constructor(private readonly sc: Sidecar) {
+    const routes = sc.node.proxy?.routes ?? [];
+    this.#upstreams = new Upstreams(sc.plan, routes.flatMap((r) => (r.type === 'exec' ? [r.key] : [])));
+    this.#log = new AccessLog((text) => sc.childOutput(Buffer.from(text)));
+  }
+
+  private tail = (key: string) => tailLines(path.join(this.sc.plan.stateDir, key, OUTPUT_LOG), 15).join('\n');
+
+  private async open(): Promise<void> {
+    const node = this.sc.node;
+    this.#generation++;
+    this.sc.update({ state: 'starting', generation: this.#generation, pid: null, pgid: null, pid_start: null });
+    const router = new Router({ node, upstreams: this.#upstreams, log: this.#log, outputTail: this.tail });
+    try {
+      await router.listen(node.host, node.port ?? 0);
+    } catch (err: unknown) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = code === 'EADDRINUSE' ? `port ${node.port} is in use` : `cannot listen on ${node.host}:${node.port}: ${code ?? String(err)}`;
+      this.sc.say(reason);
+      this.sc.update({ state: 'failed', reason, pid: null, health: { ok: false, detail: reason, checked_at: new Date().toISOString() } });
+      return;
+    }
+    this.#router = router;
+    const routes = (node.proxy?.routes ?? []).map((r) => `${r.prefix} → ${r.type === 'exec' ? r.key : r.type === 'static' ? r.root : r.url}`);
+    this.sc.say(`proxy listening on ${node.url ?? `${node.host}:${node.port}`}\n${routes.map((r) => `  ${r}`).join('\n')}`);
+    this.sc.update({ state: 'healthy', reason: null, health: { ok: true, detail: `listening on ${node.host}:${node.port}`, checked_at: new Date().toISOString() } });
+  }
+
+  private async closeRouter(): Promise<void> {
+    const r = this.#router;
+    this.#router = undefined;
+    this.#log.flush();
+    if (r) await r.close();
+  }
+
   async run(): Promise<void> {
-    this.sc.update({ state: 'healthy' });
-    await new Promise<void>((r) => (this.#stop = r));
-    this.sc.update({ state: 'stopped' });
+    this.#upstreams.start();
+    await this.open();
+    await this.#done;
   }
-  restart() {
-    return { accepted: false, message: 'not implemented' };
+
+  restart(): { accepted: boolean; message: string } {
+    if (this.#stopReason !== undefined) return { accepted: false, message: 'stopping' };
+    this.#busy = this.#busy.then(async () => {
+      await this.closeRouter();
+      if (this.#stopReason === undefined) await this.open();
+    });
+    this.sc.update({ restarts: this.sc.record.state.restarts + 1 });
+    return { accepted: true, message: 'restarting' };
   }
-  stop(): void {
-    this.#stop();
+
+  stop(reason: string): void {
+    if (this.#stopReason !== undefined) return;
+    this.#stopReason = reason;
+    this.sc.update({ state: 'stopping', reason });
+    void this.#busy.then(async () => {
+      await this.closeRouter();
+      this.#upstreams.stop();
+      destroyAgents();
+      this.#log.flush();
+      this.sc.update({ state: 'stopped', reason: `${reason}: proxy closed`, pid: null, health: null });
+      this.#stopped();
+    });
   }
 }
