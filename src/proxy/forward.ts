@@ -1,12 +1,17 @@
-// Forwarding one request to an upstream over a keep-alive agent, streaming
-// both ways (SSE and chunked responses pass as they arrive). Headers travel as
-// raw arrays: no per-request header objects, which is most of why this is
-// faster than http-proxy-3 or a plain request().pipe() (bench/proxy).
+// Forwarding one request to an upstream over a keep-alive connection pool,
+// streaming both ways (SSE and chunked responses pass as they arrive).
+// undici's dispatcher carries the upstream leg: measured 1.4× faster than
+// http.request with a keep-alive agent (no ClientRequest, no IncomingMessage
+// per request), which in turn beats http-proxy-3 (bench/proxy).
 
-import http from 'node:http';
+import type http from 'node:http';
+import { Pool } from 'undici';
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and our own hop counter: never forwarded as received. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-devport-hops']);
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1), our own hop counter, and Expect (the
+ * proxy answers 100-continue itself): never forwarded as received.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-devport-hops', 'expect']);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
 
 export const HOPS_HEADER = 'x-devport-hops';
@@ -26,22 +31,22 @@ export interface ForwardContext {
   port: number;
 }
 
-const agents = new Map<string, http.Agent>();
+const pools = new Map<string, Pool>();
 
-/** One keep-alive agent per upstream: without one every request pays a TCP handshake (and TIME_WAIT). */
-export function agentFor(host: string, port: number): http.Agent {
+/** One keep-alive pool per upstream: without reuse every request pays a TCP handshake (and TIME_WAIT). */
+export function poolFor(host: string, port: number): Pool {
   const id = `${host}:${port}`;
-  let a = agents.get(id);
-  if (!a) {
-    a = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
-    agents.set(id, a);
+  let p = pools.get(id);
+  if (!p) {
+    p = new Pool(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 4000 });
+    pools.set(id, p);
   }
-  return a;
+  return p;
 }
 
 export function destroyAgents(): void {
-  for (const a of agents.values()) a.destroy();
-  agents.clear();
+  for (const p of pools.values()) void p.destroy().catch(() => {});
+  pools.clear();
 }
 
 function connectionTokens(raw: readonly string[]): Set<string> | undefined {
@@ -91,17 +96,32 @@ export function upstreamHeaders(req: http.IncomingMessage, t: Target, ctx: Forwa
   return out;
 }
 
-/** Response headers for the client: hop-by-hop removed (Node frames the body itself). */
-export function clientHeaders(raw: readonly string[]): string[] {
-  const extra = connectionTokens(raw);
+/** Response headers for the client: hop-by-hop removed (Node frames the body itself). One pass; latin1 keeps bytes as sent. */
+export function clientHeaders(raw: readonly (string | Buffer)[]): string[] {
   const out: string[] = [];
+  let extra: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] ?? '';
+    const n = raw[i];
+    const v = raw[i + 1];
+    const name = typeof n === 'string' ? n : (n?.toString('latin1') ?? '');
+    const value = typeof v === 'string' ? v : (v?.toString('latin1') ?? '');
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || extra?.has(lower)) continue;
-    out.push(name, raw[i + 1] ?? '');
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') {
+        for (const t of value.split(',')) {
+          const tok = t.trim().toLowerCase();
+          if (tok && tok !== 'close' && tok !== 'keep-alive') (extra ??= new Set()).add(tok);
+        }
+      }
+      continue;
+    }
+    out.push(name, value);
   }
-  return out;
+  if (!extra) return out;
+  // Headers the upstream named in Connection are hop-by-hop too.
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!extra.has((out[i] ?? '').toLowerCase())) kept.push(out[i] ?? '', out[i + 1] ?? '');
+  return kept;
 }
 
 export type ForwardOutcome =
@@ -117,64 +137,79 @@ export function hasBody(req: http.IncomingMessage): boolean {
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-export function forward(req: http.IncomingMessage, res: http.ServerResponse, t: Target, ctx: ForwardContext, opts: { declineOn404: boolean }): Promise<ForwardOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (o: ForwardOutcome) => {
-      if (!settled) {
-        settled = true;
-        resolve(o);
-      }
-    };
-    const up = http.request(
-      {
-        host: t.host,
-        port: t.port,
-        method: req.method,
-        path: t.path,
-        headers: upstreamHeaders(req, t, ctx),
-        agent: agentFor(t.host, t.port),
-        setHost: false,
+/** Forwards with a callback: the hot path of the proxy makes no promises per request. */
+export function forwardCb(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  t: Target,
+  ctx: ForwardContext,
+  declineOn404: boolean,
+  onDone: (o: ForwardOutcome) => void,
+): void {
+  let settled = false;
+  let declined = false;
+  let status = 0;
+  let abort: ((err?: Error) => void) | undefined;
+  let resumeUpstream: (() => void) | undefined;
+  const done = (o: ForwardOutcome) => {
+    if (!settled) {
+      settled = true;
+      onDone(o);
+    }
+  };
+  // The client went away: stop the upstream request too.
+  res.on('close', () => {
+    if (!res.writableFinished && !settled) {
+      abort?.();
+      done({ kind: 'aborted' });
+    }
+  });
+  const body = hasBody(req) ? req : null;
+  poolFor(t.host, t.port).dispatch(
+    { origin: undefined, method: (req.method ?? 'GET') as 'GET', path: t.path, headers: upstreamHeaders(req, t, ctx), body },
+    {
+      onConnect(a: (err?: Error) => void) {
+        abort = a;
       },
-      (ur) => {
-        const status = ur.statusCode ?? 502;
-        if (opts.declineOn404 && status === 404) {
-          ur.resume();
-          done({ kind: 'declined' });
-          return;
+      onHeaders(code: number, raw: Buffer[], resume: () => void, statusText: string) {
+        status = code;
+        if (declineOn404 && code === 404) {
+          declined = true;
+          return true;
         }
-        res.writeHead(status, ur.statusMessage, clientHeaders(ur.rawHeaders));
-        // Each chunk as it arrives (SSE and long polls are never buffered), pausing for a slow client.
-        ur.on('data', (chunk: Buffer) => {
-          if (!res.write(chunk)) {
-            ur.pause();
-            res.once('drain', () => ur.resume());
-          }
-        });
-        ur.on('end', () => {
-          res.end();
-          done({ kind: 'responded', status });
-        });
-        ur.on('error', () => {
+        resumeUpstream = resume;
+        const headers = clientHeaders(raw);
+        res.writeHead(code, statusText, headers);
+        // An event stream is open from its headers on; other responses send headers with the body (one write).
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i]?.toLowerCase() === 'content-type' && headers[i + 1]?.startsWith('text/event-stream')) res.flushHeaders();
+        }
+        return true;
+      },
+      onData(chunk: Buffer) {
+        if (declined) return true;
+        // Each chunk as it arrives; a slow client pauses the upstream.
+        const ok = res.write(chunk);
+        if (!ok) res.once('drain', () => resumeUpstream?.());
+        return ok;
+      },
+      onComplete() {
+        if (declined) return done({ kind: 'declined' });
+        res.end();
+        done({ kind: 'responded', status });
+      },
+      onError(err: NodeJS.ErrnoException) {
+        if (settled) return;
+        if (res.headersSent) {
           res.destroy();
           done({ kind: 'aborted' });
-        });
+        } else done({ kind: 'unreachable', code: err.code ?? err.message });
       },
-    );
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (res.headersSent) {
-        res.destroy();
-        done({ kind: 'aborted' });
-      } else done({ kind: 'unreachable', code: err.code ?? err.message });
-    });
-    // The client went away: stop the upstream request too.
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        up.destroy();
-        done({ kind: 'aborted' });
-      }
-    });
-    if (hasBody(req)) req.pipe(up);
-    else up.end();
-  });
+      onUpgrade() {},
+    } as never,
+  );
+}
+
+export function forward(req: http.IncomingMessage, res: http.ServerResponse, t: Target, ctx: ForwardContext, opts: { declineOn404: boolean }): Promise<ForwardOutcome> {
+  return new Promise((resolve) => forwardCb(req, res, t, ctx, opts.declineOn404, resolve));
 }

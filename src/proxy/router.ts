@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import type { PlanNode, PlanRoute } from '../plan/types.js';
 import type { AccessLog } from './access-log.js';
-import { forward, hasBody, HOPS_HEADER, type ForwardOutcome, type Target } from './forward.js';
+import { forward, forwardCb, hasBody, HOPS_HEADER, type ForwardOutcome, type Target } from './forward.js';
 import { sendPage, type Page } from './pages.js';
 import { compileRoutes, matchRoutes, splitUrl, upstreamPath, type Route } from './routes.js';
 import { serveFile } from './static.js';
@@ -123,9 +123,33 @@ export class Router {
     const [path, query] = splitUrl(url);
     const candidates = matchRoutes(this.#routes, path);
     const replayable = (method === 'GET' || method === 'HEAD') && !hasBody(req);
-    // Client gone while we hold the request: stop holding.
-    const gone = new AbortController();
-    res.once('close', () => gone.abort());
+    // The hot path: an exec upstream that is up, nothing to fall through to. No promises, no awaits.
+    const first = candidates[0];
+    if (first?.spec.type === 'exec' && !(first.spec.fallthrough && candidates.length > 1)) {
+      const u = this.opts.upstreams.get(first.spec.key);
+      if (u && u.port !== null && this.opts.upstreams.verdict(u) === 'forward') {
+        const spec = first.spec;
+        forwardCb(req, res, { host: u.host, port: u.port, path: upstreamPath(first, path, query), changeOrigin: spec.changeOrigin }, { hops, port: this.#port }, false, (o) => {
+          if (o.kind === 'responded') done(first.label, o.status);
+          else if (o.kind === 'aborted') done(first.label, 499);
+          // Unreachable (a crash since its last state): the careful path holds and retries.
+          else void this.forwardExec(req, res, first, u, { path: upstreamPath(first, path, query), declineOn404: false, replayable, hops, gone: () => new AbortController().signal }).then((st) => done(first.label, st === 'declined' ? 404 : st));
+        });
+        return;
+      }
+    }
+    // Client gone while we hold the request: stop holding. Made only when a request is held:
+    // an AbortController per request cost a sixth of the proxy's CPU (bench/proxy).
+    let gone: AbortController | undefined;
+    const goneSignal = (): AbortSignal => {
+      if (!gone) {
+        const ctl = new AbortController();
+        gone = ctl;
+        if (res.destroyed || res.writableFinished) ctl.abort();
+        else res.once('close', () => ctl.abort());
+      }
+      return gone.signal;
+    };
 
     for (let i = 0; i < candidates.length; i++) {
       const route = candidates[i] as Route;
@@ -148,7 +172,7 @@ export class Router {
             sendPage(req, res, this.upstreamPage(route, u, 'it has no port'));
             return done(route.label, 502);
           }
-          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops, gone: gone.signal });
+          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops, gone: goneSignal });
           if (o === 'declined') continue;
           return done(route.label, o);
         }
@@ -191,12 +215,12 @@ export class Router {
     res: http.ServerResponse,
     route: Route,
     u: Upstream,
-    o: { path: string; declineOn404: boolean; replayable: boolean; hops: number; gone: AbortSignal },
+    o: { path: string; declineOn404: boolean; replayable: boolean; hops: number; gone: () => AbortSignal },
   ): Promise<number | 'declined'> {
     const ups = this.opts.upstreams;
     const spec = route.spec as Extract<PlanRoute, { type: 'exec' }>;
-    if (ups.verdict(u) !== 'forward' && !(await ups.whenReady(u, this.holdTimeoutMs, o.gone))) {
-      if (o.gone.aborted) return 499;
+    if (ups.verdict(u) !== 'forward' && !(await ups.whenReady(u, this.holdTimeoutMs, o.gone()))) {
+      if (o.gone().aborted) return 499;
       const detail = ups.verdict(u) === 'wait' ? `not back within ${this.holdTimeoutMs} ms` : 'it is not running';
       sendPage(req, res, this.upstreamPage(route, u, detail));
       return 502;
@@ -221,11 +245,11 @@ export class Router {
           }
           // It went away between its last state and now (a crash, a restart): hold and try again.
           ups.refresh(u);
-          if (o.replayable && Date.now() < deadline && (await ups.whenReady(u, deadline - Date.now(), o.gone)) && !o.gone.aborted) {
+          if (o.replayable && Date.now() < deadline && (await ups.whenReady(u, deadline - Date.now(), o.gone())) && !o.gone().aborted) {
             await new Promise((r) => setTimeout(r, 20));
             continue;
           }
-          if (o.gone.aborted) return 499;
+          if (o.gone().aborted) return 499;
           sendPage(req, res, this.upstreamPage(route, u, result.code === 'ECONNREFUSED' ? 'connection refused' : result.code));
           return 502;
         }
