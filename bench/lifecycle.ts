@@ -105,7 +105,8 @@ interface Method {
  */
 const bases = new Map<string, number>();
 let round = 0;
-let nextBase = 30000;
+// Below Linux's ephemeral range (32768+): an outgoing connection may hold any port above it.
+let nextBase = 10000;
 function basePort(method: number, n: number): number {
   const id = `${method}:${n}:${round}`;
   const known = bases.get(id);

@@ -13,7 +13,7 @@ async function report(err: unknown): Promise<number> {
   const { UserError } = await import('../src/errors/failure.js');
   const { renderFailuresHuman, renderFailuresJson } = await import('../src/errors/render.js');
   const { colorEnabled } = await import('../src/util/color.js');
-  if (err instanceof UserError) {
+  if (UserError.is(err)) {
     process.stderr.write(wantsJson() ? renderFailuresJson(err.failures) : renderFailuresHuman(err.failures, { color: colorEnabled(process.stderr) }));
     return 1;
   }

@@ -1,23 +1,68 @@
-// The build: one ESM bundle per verb (code-split), native addons left external.
-// Bundling halves devport's start-up over the floor (bench/cli-start); tsc
-// only type-checks (npm run typecheck).
+// The build: one standalone ESM bundle per verb (dist/cli/verbs/*.js), a small
+// dispatcher (dist/cli/devport.js), and separate bundles for what only some
+// runs need (dist/cli/lazy/*.js: the proxy with undici, the `up` runtime,
+// commander, the standalone planner). Native addons stay external.
+//
+// Why not esbuild's code splitting: Node 20's ESM loader costs a few ms per
+// module, and splitting gave every verb 7-13 chunks to resolve and link.
+// One file per verb is measured in bench/RESULTS.md (cli-start, lifecycle).
+// tsc only type-checks (npm run typecheck).
 import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: ['cli/devport.ts'],
-  outdir: 'dist/cli',
+const root = new URL('..', import.meta.url).pathname;
+rmSync(`${root}dist`, { recursive: true, force: true });
+
+const verbs = ['up', 'down', 'ls', 'logs', 'restart', 'attach', 'supervise'];
+
+/** Imports that cross a bundle boundary: importer's specifier → the bundle it loads at run time. */
+const boundaries = [
+  ...verbs.map((v) => ({ from: /cli[\\/]devport\.ts$/, spec: `../src/commands/${v}.js`, to: `./verbs/${v}.js` })),
+  { from: /cli[\\/]devport\.ts$/, spec: 'commander', to: './lazy/commander.js' },
+  { from: /commands[\\/]up\.ts$/, spec: '../stack/run-up.js', to: '../lazy/run-up.js' },
+  { from: /commands[\\/]supervise\.ts$/, spec: '../proxy/service.js', to: '../lazy/proxy-service.js' },
+  { from: /commands[\\/]supervise\.ts$/, spec: '../compose/service.js', to: '../lazy/compose-service.js' },
+  { from: /commands[\\/]supervise\.ts$/, spec: '../plan/plan.js', to: '../lazy/plan.js' },
+  { from: /commands[\\/]supervise\.ts$/, spec: './load-spec.js', to: '../lazy/load-spec.js' },
+];
+
+const boundaryPlugin = {
+  name: 'devport-boundaries',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const hit = boundaries.find((x) => x.spec === args.path && x.from.test(args.importer));
+      return hit ? { path: hit.to, external: true } : undefined;
+    });
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native addons must load from node_modules; the rest is bundled.
+  // Native addons must load from node_modules; everything else is bundled.
   external: ['fs-ext', '@lydell/node-pty', '@parcel/watcher'],
   // Bundled CommonJS dependencies call require().
   banner: { js: "import { createRequire as __devportRequire } from 'node:module'; const require = __devportRequire(import.meta.url);" },
   logLevel: 'warning',
   legalComments: 'none',
+  plugins: [boundaryPlugin],
+};
+
+await build({ ...common, entryPoints: { devport: 'cli/devport.ts' }, outdir: 'dist/cli' });
+await build({ ...common, entryPoints: Object.fromEntries(verbs.map((v) => [v, `src/commands/${v}.ts`])), outdir: 'dist/cli/verbs' });
+await build({
+  ...common,
+  entryPoints: {
+    'run-up': 'src/stack/run-up.ts',
+    'proxy-service': 'src/proxy/service.ts',
+    'compose-service': 'src/compose/service.ts',
+    plan: 'src/plan/plan.ts',
+    'load-spec': 'src/commands/load-spec.ts',
+    commander: 'node_modules/commander/esm.mjs',
+  },
+  outdir: 'dist/cli/lazy',
 });
-chmodSync(new URL('../dist/cli/devport.js', import.meta.url), 0o755);
+chmodSync(`${root}dist/cli/devport.js`, 0o755);

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { REPO, Rig } from './rig.js';
+import { check } from './schema-lite.js';
 
 const rig = new Rig();
 after(async () => assert.deepEqual(await rig.cleanup(), []));
@@ -40,6 +42,7 @@ describe('devport up --dry-run', () => {
     assert.equal(ev.v, 1);
     assert.equal(ev.event, 'plan');
     assert.equal(ev.seq, 1);
+    assert.deepEqual(check(JSON.parse(readFileSync(path.join(REPO, 'spec', 'events.schema.json'), 'utf8')), ev), []);
     const ports = Object.fromEntries(ev.services.map((s: { key: string; port: number }) => [s.key, s.port]));
     for (const [key, port] of Object.entries(ports)) assert.match(a.stdout, new RegExp(`${key}\\s.*${port}`));
     const c = await rig.run(['up', '--dry-run', '--json', '-f', 'proj/devport.toml']);

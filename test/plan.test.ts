@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -202,8 +203,30 @@ describe('ports', () => {
     assert.equal(node(p, 'api').port, preferred + 1 > 49999 ? 40000 : preferred + 1);
   });
 
+  test('a port held by an outgoing connection (not listening) is skipped too', async (t) => {
+    const dir = project('port_range = [40000, 49999]\n[[service]]\nname = "api"\ncommand = ["x"]\n');
+    const preferred = preferredPort(dir, 'api', [40000, 49999]);
+    // A server that keeps the connection open (the rig's listenOn hangs up at once).
+    const held: import('node:net').Socket[] = [];
+    const server = net.createServer((s) => held.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const addr = server.address();
+    const target = typeof addr === 'object' && addr ? addr.port : 0;
+    // A client whose local port is the preferred one: listen() there would fail with EADDRINUSE.
+    const client = await new Promise<import('node:net').Socket>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port: target, localAddress: '127.0.0.1', localPort: preferred }, () => resolve(s));
+      s.once('error', reject);
+    });
+    t.after(() => {
+      client.destroy();
+      for (const h of held) h.destroy();
+      server.close();
+    });
+    assert.notEqual(node(await okPlan(dir), 'api').port, preferred);
+  });
+
   test('ports claimed by a live state dir of another key are skipped; a key keeps its own', async () => {
-    const checker = { isListening: async () => false };
+    const checker = { inUse: async () => false };
     const base = { projectDir: '/p', range: [30000, 30009] as const, checker };
     const pref = preferredPort('/p', 'a', [30000, 30009]);
     const r = await allocatePorts({ ...base, requests: [{ key: 'a', name: 'a', fixed: undefined }], claimed: new Map([['b', pref]]) });
@@ -215,7 +238,7 @@ describe('ports', () => {
   });
 
   test('allocation never hands out a fixed port of another service', async () => {
-    const checker = { isListening: async () => false };
+    const checker = { inUse: async () => false };
     const pref = preferredPort('/p', 'a', [30000, 30009]);
     const r = await allocatePorts({
       projectDir: '/p',
@@ -281,5 +304,35 @@ no_port = true
       'error[SERVICE_UNKNOWN]: --only names unknown service "wrker"',
       'hint: did you mean "worker"?',
     ]);
+  });
+});
+
+describe('worktree isolation', () => {
+  test('a linked worktree moves fixed ports, names its tmux session and database; the main checkout and DEVPORT_ISOLATION=off do not', async () => {
+    const spec = '[env]\nDATABASE_URL = "postgres://127.0.0.1:5432/app"\n[[service]]\nname = "db"\ncommand = ["db"]\nport = 5432\n';
+    const main = project(spec);
+    const mainPlan = await okPlan(main, { checker: { inUse: async () => false } });
+    assert.equal(node(mainPlan, 'db').port, 5432);
+    assert.equal(mainPlan.isolationId, '');
+    assert.equal(node(mainPlan, 'db').env.DATABASE_URL, 'postgres://127.0.0.1:5432/app');
+
+    // A linked worktree: .git is a file pointing into <common>/.git/worktrees/<name>.
+    const wt = project(spec, { '.git': 'gitdir: /src/app/.git/worktrees/Feature-A\n' });
+    const p = await okPlan(wt, { checker: { inUse: async () => false } });
+    assert.equal(p.isolationId, 'feature-a');
+    const port = node(p, 'db').port ?? 0;
+    assert.ok(port >= 5432 + 1000 && port < 5432 + 2000, `moved by offset + hash % range: ${port}`);
+    assert.equal(p.tmuxSession, `devport-${path.basename(wt).replace(/[^A-Za-z0-9_-]+/g, '_')}-feature-a`);
+    assert.equal(node(p, 'db').env.DEVPORT_ID, 'feature-a');
+    assert.equal(node(p, 'db').env.DATABASE_URL, 'postgres://127.0.0.1:5432/app_feature_a');
+    // Stable: the same worktree gets the same port every time.
+    assert.equal(node(await okPlan(wt, { checker: { inUse: async () => false } }), 'db').port, port);
+    // A taken candidate: the next of `scan`.
+    const taken = await okPlan(wt, { checker: { inUse: async (x) => x === port } });
+    assert.equal(node(taken, 'db').port, port + 1);
+
+    const off = await okPlan(wt, { env: { DEVPORT_ISOLATION: 'off' }, checker: { inUse: async () => false } });
+    assert.equal(off.isolationId, '');
+    assert.equal(node(off, 'db').port, 5432);
   });
 });

@@ -8,7 +8,8 @@ import { afterEach, describe, test } from 'node:test';
 import { isLocked } from '../src/state/lock.js';
 import type { StateFile } from '../src/state/types.js';
 import { isRunning } from '../src/sys/procfs.js';
-import { Rig, waitFor } from './rig.js';
+import { REPO, Rig, waitFor } from './rig.js';
+import { check } from './schema-lite.js';
 
 let rig: Rig;
 afterEach(async () => {
@@ -166,6 +167,8 @@ describe('devport up / ls / down', () => {
       assert.equal(e.v, 1);
       assert.equal(e.seq, i + 1);
     });
+    const eventSchema = JSON.parse(readFileSync(path.join(REPO, 'spec', 'events.schema.json'), 'utf8'));
+    for (const e of events) assert.deepEqual(check(eventSchema, e), [], JSON.stringify(e));
     const api = events.filter((e) => e.event === 'service' && e.service === 'api').map((e) => e.state);
     assert.deepEqual([api[0], api.at(-1)], ['pending', 'healthy']);
     assert.ok(events.every((e) => e.event !== 'service' || typeof e.duration_ms === 'number'));

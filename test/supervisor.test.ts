@@ -9,7 +9,8 @@ import { rpcEvents, rpcRequest } from '../src/rpc/client.js';
 import { isLocked } from '../src/state/lock.js';
 import type { StateFile } from '../src/state/types.js';
 import { isRunning } from '../src/sys/procfs.js';
-import { CLI, Rig, waitFor } from './rig.js';
+import { CLI, REPO, Rig, waitFor } from './rig.js';
+import { check } from './schema-lite.js';
 
 const rigs: Rig[] = [];
 after(async () => {
@@ -290,6 +291,10 @@ describe('rpc.sock', () => {
 
     const st = await rpcRequest(sdir, 'GET', '/state');
     assert.equal(st.status, 200);
+    // The state is what spec/state.schema.json says it is.
+    const schema = JSON.parse(readFileSync(path.join(REPO, 'spec', 'state.schema.json'), 'utf8'));
+    assert.deepEqual(check(schema, JSON.parse(st.body)), []);
+    assert.deepEqual(check(schema, stateOf(dir, 'api')), []);
     assert.deepEqual((JSON.parse(st.body) as StateFile).state.pid, s1.state.pid);
 
     const logs = await rpcRequest(sdir, 'GET', '/logs?tail=2');

@@ -31,7 +31,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
   } catch (err: unknown) {
     // In a tmux pane that is about to close, stderr is lost: keep the reason beside the state.
     try {
-        const text = err instanceof UserError ? err.failures.map((f) => `error[${f.code}]: ${f.message}`).join('\n') : String((err as Error).stack ?? err);
+        const text = UserError.is(err) ? err.failures.map((f) => `error[${f.code}]: ${f.message}`).join('\n') : String((err as Error).stack ?? err);
       mkdirSync(path.join(plan.stateDir, opts.key), { recursive: true });
       appendFileSync(path.join(plan.stateDir, opts.key, SIDECAR_LOG), `${new Date().toISOString()} ${text}\n`);
     } catch {

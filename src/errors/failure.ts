@@ -42,15 +42,23 @@ export function failure(
   return f;
 }
 
+const BRAND = Symbol.for('devport.UserError');
+
 /**
  * Thrown only to unwind to the CLI's top level with failures the user caused
  * (e.g. deep inside a command). Everything else that throws is a bug.
  */
 export class UserError extends Error {
   readonly failures: Failure[];
+  readonly [BRAND] = true;
   constructor(failures: Failure[]) {
     super(failures.map((f) => `${f.code}: ${f.message}`).join('\n'));
     this.failures = failures;
+  }
+
+  /** Each verb is its own bundle with its own copy of this class: recognise the brand, not the class. */
+  static is(err: unknown): err is UserError {
+    return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

@@ -8,7 +8,11 @@ export interface Listener {
   inode: string;
 }
 
-function readProcNet(file: string): Listener[] | undefined {
+/** TCP state codes of /proc/net/tcp: 0A LISTEN, 06 TIME_WAIT. */
+const LISTEN = '0A';
+const TIME_WAIT = '06';
+
+function readProcNet(file: string, states: 'listen' | 'bound' = 'listen'): Listener[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -18,8 +22,9 @@ function readProcNet(file: string): Listener[] | undefined {
   const out: Listener[] = [];
   for (const line of text.split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
-    // local_address is "HEXIP:HEXPORT"; st 0A is LISTEN.
-    if (cols.length < 10 || cols[3] !== '0A') continue;
+    // local_address is "HEXIP:HEXPORT". "bound": any socket but TIME_WAIT holds its local port
+    // (an outgoing connection's ephemeral port makes listen() on it fail with EADDRINUSE).
+    if (cols.length < 10 || (states === 'listen' ? cols[3] !== LISTEN : cols[3] === TIME_WAIT)) continue;
     const port = parseInt(cols[1]?.split(':').pop() ?? '', 16);
     if (Number.isFinite(port)) out.push({ port, inode: cols[9] ?? '' });
   }
@@ -40,7 +45,8 @@ export function procListeners(): Listener[] | undefined {
 }
 
 export interface PortChecker {
-  isListening(port: number): Promise<boolean>;
+  /** A socket holds the port (listening, or an outgoing connection's local port): listen() on it would fail. */
+  inUse(port: number): Promise<boolean>;
 }
 
 /** A bind probe on both loopback families: what a non-Linux system can tell. */
@@ -54,12 +60,13 @@ async function canBind(port: number, host: string): Promise<boolean> {
 }
 
 export function portChecker(): PortChecker {
-  const listeners = procListeners();
-  if (listeners) {
-    const set = new Set(listeners.map((l) => l.port));
-    return { isListening: async (port) => set.has(port) };
+  const v4 = readProcNet('/proc/net/tcp', 'bound');
+  const v6 = readProcNet('/proc/net/tcp6', 'bound');
+  if (v4 || v6) {
+    const set = new Set([...(v4 ?? []), ...(v6 ?? [])].map((l) => l.port));
+    return { inUse: async (port) => set.has(port) };
   }
-  return { isListening: async (port) => !(await canBind(port, '127.0.0.1')) };
+  return { inUse: async (port) => !(await canBind(port, '127.0.0.1')) };
 }
 
 export interface PortHolder {

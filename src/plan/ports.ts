@@ -48,7 +48,7 @@ export async function allocatePorts(input: AllocationInput): Promise<AllocationR
   const claimedByOthers = (port: number, key: string) => [...claimed].some(([k, p]) => p === port && k !== key);
   // A port held by this key's own live sidecar is its own, not "in use by something else".
   const isFree = async (port: number, key: string) =>
-    !used.has(port) && !claimedByOthers(port, key) && (claimed.get(key) === port || !(await checker.isListening(port)));
+    !used.has(port) && !claimedByOthers(port, key) && (claimed.get(key) === port || !(await checker.inUse(port)));
   const take = (key: string, port: number) => {
     ports.set(key, port);
     used.add(port);

@@ -2,7 +2,6 @@
 // wait until healthy, then either exit (--daemon) or follow the logs until
 // Ctrl-C, which brings everything down. A failed up tears down what it started.
 
-import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { failure, UserError, type Failure } from '../errors/failure.js';
@@ -79,7 +78,8 @@ export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
   if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
   if (opts.tmux === true) useTmux = true;
 
-  const live: Plan = { ...plan, runId: randomUUID() };
+  // Unique enough to tell one `up` from the next; node:crypto would cost a module load.
+  const live: Plan = { ...plan, runId: `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}` };
   const planFile = writePlanFile(live);
   writeEnvOut(live);
   for (const n of live.nodes) mkdirSync(path.join(live.stateDir, n.key), { recursive: true });

@@ -2,6 +2,8 @@
 // by id (names can repeat), options scoped to the window, never -g.
 
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 
 export interface TmuxResult {
   code: number | null;
@@ -17,8 +19,16 @@ export function tmux(args: string[], timeoutMs = 5000): TmuxResult {
 
 let available: boolean | undefined;
 
+/** tmux on PATH (a lookup, not a `tmux -V` process: up runs this every time). */
 export function tmuxAvailable(): boolean {
-  available ??= spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+  available ??= (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      accessSync(path.join(dir || '.', 'tmux'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   return available;
 }
 
@@ -46,16 +56,25 @@ export interface CreatedWindow {
  */
 export function createWindows(session: string, specs: readonly WindowSpec[]): { ok: true; windows: CreatedWindow[]; createdSession: boolean } | { ok: false; detail: string } {
   if (specs.length === 0) return { ok: true, windows: [], createdSession: false };
-  const exists = hasSession(session);
-  const args: string[] = [];
-  specs.forEach((s, i) => {
-    if (i > 0) args.push(';');
-    const env = Object.entries(s.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    if (i === 0 && !exists) args.push('new-session', '-d', '-s', session, '-x', '200', '-y', '50');
-    else args.push('new-window', '-d', '-t', `=${session}:`);
-    args.push('-n', s.name, '-P', '-F', '#{window_id} #{pane_id}', ...env, '-c', s.cwd, '--', ...s.argv);
-  });
-  const r = tmux(args, 15_000);
+  const batch = (createSession: boolean): string[] => {
+    const args: string[] = [];
+    specs.forEach((s, i) => {
+      if (i > 0) args.push(';');
+      const env = Object.entries(s.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+      if (i === 0 && createSession) args.push('new-session', '-d', '-s', session, '-x', '200', '-y', '50');
+      else args.push('new-window', '-d', '-t', `=${session}:`);
+      args.push('-n', s.name, '-P', '-F', '#{window_id} #{pane_id}', ...env, '-c', s.cwd, '--', ...s.argv);
+    });
+    return args;
+  };
+  // One tmux call in the common case: create the session with the first window. tmux stops a
+  // command sequence at its first error, so if the session exists nothing was made: add windows.
+  let createdSession = true;
+  let r = tmux(batch(true), 15_000);
+  if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
+    createdSession = false;
+    r = tmux(batch(false), 15_000);
+  }
   if (r.code !== 0) return { ok: false, detail: (r.stderr || r.stdout).trim() || `tmux exited ${r.code}` };
   const windows = r.stdout
     .trim()
@@ -64,7 +83,7 @@ export function createWindows(session: string, specs: readonly WindowSpec[]): { 
       const [window = '', pane = ''] = l.trim().split(' ');
       return { window, pane };
     });
-  return { ok: true, windows, createdSession: !exists };
+  return { ok: true, windows, createdSession };
 }
 
 export function killWindow(target: string): void {

@@ -108,7 +108,9 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
       // States first, then locks: a sidecar locks before it writes, so a state
       // without a lock means a dead sidecar, never one that started in between.
       const files = plan.nodes.map((n) => readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE)));
-      const live = lockedDirs(dirs);
+      // Only sidecars that wrote a state of this run (they hold their lock by then) are probed:
+      // a probe never takes a lock a starting sidecar is about to take.
+      const live = lockedDirs(dirs.filter((_, i) => files[i]?.supervisor.run_id === plan.runId));
       const failures: Failure[] = [];
       let ready = 0;
       for (const [i, node] of plan.nodes.entries()) {

@@ -154,13 +154,13 @@ function locksOn(dir: string, procLocks?: string): number[] | undefined {
 }
 
 /**
- * Whether a live sidecar holds `dir`. /proc/locks answers without touching
- * the lock (so `ls` never disturbs a sidecar that is starting, and never loads
- * the native addon); only without /proc/locks is the lock taken and released.
+ * Whether a live sidecar holds `dir`: a non-blocking flock attempt, released at
+ * once. A held lock only refuses it (the holder never notices); a free one is
+ * taken for microseconds, which a starting sidecar rides out (acquireLock
+ * retries). /proc/locks is the fallback without the addon: its first read in a
+ * process costs 10-18 ms here (bench/RESULTS.md), three times the addon's load.
  */
 export function isLocked(dir: string, procLocks?: string): boolean {
-  const holders = locksOn(dir, procLocks);
-  if (holders !== undefined) return holders.length > 0;
   const ext = loadFsExt();
   if (ext) {
     let fd: number;
@@ -179,16 +179,20 @@ export function isLocked(dir: string, procLocks?: string): boolean {
       closeSync(fd);
     }
   }
+  const holders = locksOn(dir, procLocks);
+  if (holders !== undefined) return holders.length > 0;
   return childProcess().spawnSync('flock', ['-x', '-n', dir, 'true']).status === 1;
 }
 
-/** Which of `dirs` are locked, reading /proc/locks once. */
+/** Which of `dirs` are locked (reading /proc/locks at most once, on the fallback path). */
 export function lockedDirs(dirs: readonly string[]): Set<string> {
   let text: string | undefined;
-  try {
-    text = readFileSync('/proc/locks', 'utf8');
-  } catch {
-    text = undefined;
+  if (!loadFsExt()) {
+    try {
+      text = readFileSync('/proc/locks', 'utf8');
+    } catch {
+      text = undefined;
+    }
   }
   return new Set(dirs.filter((d) => isLocked(d, text)));
 }

@@ -20,21 +20,31 @@ export interface ProbeContext {
   spawnedAt: () => number;
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<string | null> {
+/**
+ * One probe connection: settles once, on the first of `talk`'s answer, an error,
+ * the timeout or an abort, and always destroys the socket. An error is a short word.
+ */
+function probeSocket<T>(host: string, port: number, timeoutMs: number, signal: AbortSignal, talk: (sock: net.Socket, done: (r: T | string) => void) => void): Promise<T | string> {
   return new Promise((resolve) => {
     const sock = net.connect({ host, port });
-    const done = (err: string | null) => {
+    const done = (r: T | string) => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       sock.destroy();
-      resolve(err);
+      resolve(r);
     };
     const onAbort = () => done('aborted');
-    const timer = setTimeout(() => done('timed out'), timeoutMs);
+    const timer = setTimeout(() => done(`no answer in ${timeoutMs} ms`), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
-    sock.once('connect', () => done(null));
     sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)));
+    talk(sock, done);
   });
+}
+
+/** null when the port accepts, else why not. */
+async function tcpConnect(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<string | null> {
+  const r = await probeSocket<true>(host, port, timeoutMs, signal, (sock, done) => sock.once('connect', () => done(true)));
+  return r === true ? null : r;
 }
 
 /** Loopback over IPv4 and IPv6 (a server bound only to ::1 is healthy), and the bind host if it is another address. */
@@ -45,6 +55,7 @@ export function tcpTargets(host: string): string[] {
 
 /** The address that answered last: tried first next time, so an idle probe opens one socket. */
 let lastOpen: string | undefined;
+let lastV6Check = 0;
 
 /**
  * Tries the targets in order, stopping at the first that accepts. In order,
@@ -59,8 +70,14 @@ async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSigna
   const targets = lastOpen !== undefined && all.includes(lastOpen) ? [lastOpen, ...all.filter((h) => h !== lastOpen)] : all;
   let firstErr: string | undefined;
   for (const h of targets) {
-    // Nothing listens on IPv6: no connect (and no IPv6 parsing) needed to know.
-    if (h.includes(':') && listensOnIpv6(port) === false) continue;
+    // Nothing listens on IPv6: no connect (and no IPv6 parsing) needed to know. /proc/net/tcp6
+    // costs ~2 ms to read, so a service that is still starting is checked at most every 100 ms.
+    if (h.includes(':')) {
+      const now = Date.now();
+      if (now - lastV6Check < 100 && lastOpen === undefined) continue;
+      lastV6Check = now;
+      if (listensOnIpv6(port) === false) continue;
+    }
     const err = await tcpConnect(h, port, timeoutMs, signal);
     if (err === null) {
       lastOpen = h;
@@ -74,29 +91,17 @@ async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSigna
 
 /** One GET over a raw socket, reading only the status line: no agent, no parser, no DNS for localhost. */
 function httpStatus(host: string, port: number, target: string, hostHeader: string, timeoutMs: number, signal: AbortSignal): Promise<number | string> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
+  return probeSocket<number>(host, port, timeoutMs, signal, (sock, done) => {
     let head = '';
-    const done = (r: number | string) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      sock.destroy();
-      resolve(r);
-    };
-    const onAbort = () => done('aborted');
-    const timer = setTimeout(() => done(`no answer in ${timeoutMs} ms`), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
     sock.setEncoding('latin1');
     sock.once('connect', () => sock.write(`GET ${target} HTTP/1.1\r\nHost: ${hostHeader}\r\nUser-Agent: devport-health\r\nAccept: */*\r\nConnection: close\r\n\r\n`));
     sock.on('data', (d: string) => {
       head += d;
-      const eol = head.indexOf('\r\n');
-      if (eol === -1 && head.length < 1024) return;
+      if (head.indexOf('\r\n') === -1 && head.length < 1024) return;
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
       done(m ? Number(m[1]) : 'not an HTTP response');
     });
     sock.once('end', () => done(head === '' ? 'connection closed without a response' : 'not an HTTP response'));
-    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'connection refused' : (e.code ?? e.message)));
   });
 }
 

@@ -329,9 +329,11 @@ export class ProcessSupervisor implements Service {
     };
     const current = () => (this.#generation === gen && !signal.aborted ? this.#life.state : undefined);
     const deadline = child.spawnedAt + h.timeoutMs;
-    // Starting: probe until healthy or the timeout, 10 ms apart at first, doubling up to
+    // Starting: probe until healthy or the timeout, every 10 ms for the first second (most dev
+    // servers listen within it, and a refused connect costs microseconds), then doubling up to
     // `interval`: a fast service is seen at once, a slow one is not hammered.
     let pause = 10;
+    const fastUntil = child.spawnedAt + 1000;
     for (;;) {
       const r = await probe(h, ctx, signal);
       if (current() !== 'starting') return;
@@ -347,7 +349,7 @@ export class ProcessSupervisor implements Service {
       }
       this.noteHealth(r);
       const wait = Math.min(h.intervalMs, pause);
-      pause *= 2;
+      if (Date.now() >= fastUntil) pause *= 2;
       await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : wait, signal);
     }
     // Running: a slower pace; flip healthy ⇄ unhealthy.
