@@ -8,7 +8,7 @@ import { readJson } from '../state/atomic.js';
 import { TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
 import { inventory, readEntry, type Entry } from '../state/inventory.js';
 import { isLocked, lockedDirs, lockHolder } from '../state/lock.js';
-import { generationProcesses, isSameProcess, ticksAt } from '../sys/procfs.js';
+import { generationProcesses, isRunning, isSameProcess, ticksAt } from '../sys/procfs.js';
 import { killGeneration, sleep } from '../sys/kill.js';
 
 export interface Stopped {
@@ -40,9 +40,11 @@ function send(pid: number | null | undefined, sig: NodeJS.Signals): void {
 /** Stops the sidecars of one wave; returns the keys that did not stop in time. */
 async function stopWave(entries: readonly Entry[], deadline: number, force: AbortSignal | undefined): Promise<Entry[]> {
   for (const e of entries) send(e.state?.supervisor.pid, force?.aborted ? 'SIGKILL' : 'SIGTERM');
+  // Stopped means the lock is released *and* the sidecar process is gone: it releases its
+  // lock a moment before it exits, and `down` promises that nothing of the stack is left.
   const stillLocked = (list: readonly Entry[]) => {
     const live = lockedDirs(list.map((e) => e.dir));
-    return list.filter((e) => live.has(e.dir));
+    return list.filter((e) => live.has(e.dir) || (e.state?.supervisor.pid !== undefined && isRunning(e.state.supervisor.pid)));
   };
   let pending = stillLocked(entries);
   let forced = force?.aborted === true;
