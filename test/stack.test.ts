@@ -131,6 +131,10 @@ describe('devport up / ls / down', () => {
     rig = new Rig('devport-stack-');
     await lifecycle(['--no-tmux']);
     assert.notEqual(rig.tmux(['list-sessions']).code, 0, 'no tmux server was started');
+    // No tmux: attach says so, and points at the logs.
+    const attach = await rig.run(['attach', 'api'], { cwd: P() });
+    assert.equal(attach.code, 1);
+    assert.match(attach.stderr, /^error\[NOT_RUNNING\]: this stack is not running in tmux\nhint: `devport logs -f` follows its output/);
   });
 
   test('tmux windows are named by key and recorded in state.json', async () => {

@@ -80,7 +80,7 @@ export class ProxyService implements Service {
       this.#upstreams.stop();
       destroyAgents();
       this.#log.flush();
-      this.sc.update({ state: 'stopped', reason: `${reason}: proxy closed`, pid: null, health: null });
+      this.sc.update({ state: 'stopped', reason: 'proxy closed', pid: null, health: null });
       this.#stopped();
     });
   }

@@ -57,6 +57,35 @@ class Mailbox {
 
 const STEADY_FAILURES_TO_UNHEALTHY = 2;
 
+/** Why a service stopped when no child was running: what it was doing then. */
+function stoppedWhile(l: Lifecycle): string {
+  switch (l.state) {
+    case 'completed':
+      return 'stopped (it had completed)';
+    case 'failed':
+    case 'exited':
+      return `stopped (it had ${l.reason})`;
+    case 'backoff':
+    case 'crashloop':
+      return 'stopped while waiting to restart';
+    case 'pending':
+      return 'stopped while waiting for its dependencies';
+    case 'building':
+      return 'stopped during its build';
+    case 'starting':
+    case 'healthy':
+    case 'unhealthy':
+    case 'reloading':
+    case 'stopping':
+    case 'stopped':
+      return 'stopped';
+    default: {
+      const never: never = l;
+      return never;
+    }
+  }
+}
+
 export class ProcessSupervisor implements Service {
   #life: Lifecycle = { state: 'pending', waitingFor: [] };
   #child: ChildHandle | undefined;
@@ -168,6 +197,7 @@ export class ProcessSupervisor implements Service {
   }
 
   private async shutdown(reason: string): Promise<void> {
+    const before = this.#life;
     this.enter({ state: 'stopping', reason });
     const child = this.#child;
     let outcome: StopOutcome | undefined;
@@ -186,7 +216,7 @@ export class ProcessSupervisor implements Service {
       outcome = await stopChild({ gen: { pid: null, pgid: null, marker: this.sc.marker, notBefore: this.sc.startTicks }, exited: Promise.resolve({ code: null, signal: null }), stopSignal: 'SIGTERM', timeoutMs: 1000, skipGrace: this.#skipGrace.signal });
     }
     this.#child = undefined;
-    this.enter({ state: 'stopped', reason: child ? outcome.reason : `${reason} (no process was running)` });
+    this.enter({ state: 'stopped', reason: child ? outcome.reason : stoppedWhile(before) });
   }
 
   // ---- the run loop -----------------------------------------------------------------
