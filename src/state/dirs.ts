@@ -15,11 +15,21 @@ export function serviceDir(stateDir: string, key: string): string {
   return path.join(stateDir, key);
 }
 
+/**
+ * Names devport itself uses inside .devport/ (besides files, whose names hold a
+ * dot and so can never be a key): a service may not take them as its key.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['isolation', 'runtime', 'capture', 'compose']);
+
+export function isReservedKey(key: string): boolean {
+  return RESERVED_KEYS.has(key);
+}
+
 /** The keys that have a state directory (not the same as live services). */
 export function listServiceDirs(stateDir: string): string[] {
   try {
     return readdirSync(stateDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && d.name !== 'isolation' && !d.name.startsWith('.'))
+      .filter((d) => d.isDirectory() && !RESERVED_KEYS.has(d.name) && !d.name.startsWith('.'))
       .map((d) => d.name)
       .sort();
   } catch {
