@@ -92,8 +92,9 @@ function program(Command: typeof import('commander').Command): Command {
     .argument('[services...]', 'keys or names (default: all)')
     .option('-f, --follow', 'keep printing new output')
     .option('-n, --lines <n>', 'lines per service', '100')
+    .option('--all', "earlier runs' output too (default: the current run's)")
     .option('--file <path>', 'path of devport.toml')
-    .action((services: string[], o: { follow?: boolean; lines?: string; file?: string }) =>
+    .action((services: string[], o: { follow?: boolean; lines?: string; file?: string; all?: boolean }) =>
       runHandler(async () => (await import('../src/commands/logs.js')).logs({ ...o, services })),
     );
 

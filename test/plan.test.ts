@@ -171,7 +171,9 @@ env = { LOG_LEVEL = "debug", SELF = "http://\${HOST}:\${PORT}" }
   test('env_out lists every port and URL', async () => {
     const dir = project('env_out = "devport.env"\n[[service]]\nname = "api"\ncommand = ["x"]\n');
     const p = await okPlan(dir);
-    assert.deepEqual(p.envOut, { file: path.join(dir, 'devport.env'), lines: [`API_PORT=${node(p, 'api').port}`, `API_URL=http://127.0.0.1:${node(p, 'api').port}`] });
+    assert.deepEqual({ file: p.envOut?.file, lines: p.envOut?.lines }, { file: path.join(dir, 'devport.env'), lines: [`API_PORT=${node(p, 'api').port}`, `API_URL=http://127.0.0.1:${node(p, 'api').port}`] });
+    // Where env_out is written: a path that cannot be written is reported there.
+    assert.deepEqual([p.envOut?.location?.line, p.envOut?.location?.col], [1, 11]);
   });
 
   test('a missing env_file is a positioned error', async () => {
@@ -322,7 +324,7 @@ describe('worktree isolation', () => {
     assert.equal(p.isolationId, 'feature-a');
     const port = node(p, 'db').port ?? 0;
     assert.ok(port >= 5432 + 1000 && port < 5432 + 2000, `moved by offset + hash % range: ${port}`);
-    assert.equal(p.tmuxSession, `devport-${path.basename(wt).replace(/[^A-Za-z0-9_-]+/g, '_')}-feature-a`);
+    assert.match(p.tmuxSession, new RegExp(`^devport-${path.basename(wt).replace(/[^A-Za-z0-9_-]+/g, '_')}-[0-9a-z]{4}-feature-a$`));
     assert.equal(node(p, 'db').env.DEVPORT_ID, 'feature-a');
     assert.equal(node(p, 'db').env.DATABASE_URL, 'postgres://127.0.0.1:5432/app_feature_a');
     // Stable: the same worktree gets the same port every time.

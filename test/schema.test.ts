@@ -9,6 +9,7 @@ import { renderFailuresHuman } from '../src/errors/render.js';
 import { specJsonSchema } from '../src/spec/json-schema.js';
 import { loadSpec } from '../src/spec/load.js';
 import { SPEC_SCHEMA, type SchemaNode } from '../src/spec/schema.js';
+import { STATE_SCHEMA } from '../src/state/schema.js';
 import { VERSION } from '../src/version.js';
 import { REPO } from './rig.js';
 
@@ -16,6 +17,11 @@ test('spec/devport.schema.json is generated from src/spec/schema.ts (npm run gen
   const onDisk = JSON.parse(readFileSync(path.join(REPO, 'spec', 'devport.schema.json'), 'utf8'));
   assert.deepEqual(onDisk, specJsonSchema());
   assert.equal(onDisk.$schema, 'https://json-schema.org/draft/2020-12/schema');
+});
+
+test('spec/state.schema.json is generated from src/state/schema.ts, which every reader of state.json checks against', () => {
+  const onDisk = JSON.parse(readFileSync(path.join(REPO, 'spec', 'state.schema.json'), 'utf8'));
+  assert.deepEqual(onDisk, STATE_SCHEMA);
 });
 
 test('.devport.example.toml is valid and uses every key of the schema', () => {

@@ -54,6 +54,21 @@ const exited = (c: ChildProcess) =>
     else c.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
+/** A pid a test process wrote to a file, once the whole number is there (the file exists before it is written). */
+const pidFile = (dir: string, name: string) =>
+  waitFor(name, () => {
+    const f = path.join(dir, name);
+    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  });
+
+/** Waits for a line in a service's output.log (e.g. a child saying its signal handlers are in place). */
+const waitOutput = (dir: string, key: string, text: string) =>
+  waitFor(`"${text}" in ${key}'s output`, () => {
+    const f = path.join(dir, '.devport', key, 'output.log');
+    return existsSync(f) && readFileSync(f, 'utf8').includes(text);
+  });
+
 const svc = (name: string, command: string[], extra = '') => `[[service]]\nname = "${name}"\ncommand = ${JSON.stringify(command)}\n${extra}\n`;
 
 const HTTP_SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1')`;
@@ -177,9 +192,10 @@ describe('restarts', () => {
 
 describe('stop', () => {
   test('a child ignoring SIGTERM is gone within stop_timeout + 1 s, and the reason says so', async () => {
-    const { rig, dir } = project(svc('stub', ['node', '-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], 'no_port = true\nstop_timeout = "1s"'));
+    const { rig, dir } = project(svc('stub', ['node', '-e', "process.on('SIGTERM', () => {}); console.log('armed'); setInterval(() => {}, 1000)"], 'no_port = true\nstop_timeout = "1s"'));
     const a = sidecar(rig, dir, 'stub');
     const s = await waitState(dir, 'stub', (x) => x.state.state === 'healthy', 'healthy');
+    await waitOutput(dir, 'stub', 'armed');
     const pid = s.state.pid ?? 0;
     const t0 = Date.now();
     a.kill('SIGTERM');
@@ -195,9 +211,10 @@ describe('stop', () => {
   });
 
   test('a second SIGTERM skips the grace period', async () => {
-    const { rig, dir } = project(svc('stub', ['node', '-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], 'no_port = true\nstop_timeout = "20s"'));
+    const { rig, dir } = project(svc('stub', ['node', '-e', "process.on('SIGTERM', () => {}); console.log('armed'); setInterval(() => {}, 1000)"], 'no_port = true\nstop_timeout = "20s"'));
     const a = sidecar(rig, dir, 'stub');
     await waitState(dir, 'stub', (x) => x.state.state === 'healthy', 'healthy');
+    await waitOutput(dir, 'stub', 'armed');
     const t0 = Date.now();
     a.kill('SIGTERM');
     await waitState(dir, 'stub', (x) => x.state.state === 'stopping', 'stopping');
@@ -217,7 +234,7 @@ describe('stop', () => {
     const { rig, dir } = project(svc('d', ['node', '-e', daemon], 'no_port = true\nstop_timeout = "500ms"'));
     const a = sidecar(rig, dir, 'd');
     await waitState(dir, 'd', (x) => x.state.state === 'healthy', 'healthy');
-    const gpid = Number(await waitFor('grandchild pid', () => (existsSync(path.join(dir, 'grandchild.pid')) ? readFileSync(path.join(dir, 'grandchild.pid'), 'utf8') : undefined)));
+    const gpid = await pidFile(dir, 'grandchild.pid');
     assert.equal(isRunning(gpid), true);
     a.kill('SIGTERM');
     await exited(a);
@@ -235,7 +252,7 @@ describe('stop', () => {
     const { rig, dir } = project(svc('d2', ['node', '-e', top], 'no_port = true\nstop_timeout = "500ms"'));
     const a = sidecar(rig, dir, 'd2');
     const s = await waitState(dir, 'd2', (x) => x.state.state === 'healthy', 'healthy');
-    const dpid = Number(await waitFor('daemon pid', () => (existsSync(path.join(dir, 'daemon.pid')) ? readFileSync(path.join(dir, 'daemon.pid'), 'utf8') : undefined)));
+    const dpid = await pidFile(dir, 'daemon.pid');
     const stat = await waitFor('daemon reparented', () => {
       const f = readFileSync(`/proc/${dpid}/stat`, 'utf8');
       const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
@@ -248,16 +265,29 @@ describe('stop', () => {
   });
 
   test('a crashed child leaves nothing behind before the next generation starts', async () => {
+    // Each child leaves a setsid grandchild (found only by its env marker) and crashes.
     const leaky = `
       const { spawn } = require('child_process');
-      spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' }).unref();
-      setTimeout(() => process.exit(1), 300);`;
+      const g = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+      require('fs').writeFileSync('gc-' + process.pid + '.pid', String(g.pid));
+      g.unref();
+      setTimeout(() => process.exit(1), 700);`;
     const { rig, dir } = project(svc('leaky', ['node', '-e', leaky], 'no_port = true\nstop_timeout = "500ms"'));
     const a = sidecar(rig, dir, 'leaky');
-    await waitState(dir, 'leaky', (x) => x.state.generation >= 2, 'second generation');
-    // One generation at a time: at most the current child and its own grandchild carry the marker.
-    const marked = rig.leftovers().filter((p) => !p.cmd.includes('_supervise'));
-    assert.ok(marked.length <= 2, `processes: ${JSON.stringify(marked)}`);
+    await waitState(dir, 'leaky', (x) => x.state.generation >= 3, 'third generation');
+    // Exactly the current child and its own grandchild carry the marker: every earlier
+    // generation's processes were gone before the next child started.
+    const checked = await waitFor('a stable look at one generation', () => {
+      const before = stateOf(dir, 'leaky')?.state;
+      if (!before?.pid) return undefined;
+      const gcFile = path.join(dir, `gc-${before.pid}.pid`);
+      const text = existsSync(gcFile) ? readFileSync(gcFile, 'utf8') : '';
+      if (!/^\d+$/.test(text)) return undefined; // its grandchild is not recorded yet
+      const marked = rig.leftovers().filter((p) => !p.cmd.includes('_supervise')).map((p) => p.pid).sort();
+      if (stateOf(dir, 'leaky')?.state.pid !== before.pid) return undefined; // a new generation began meanwhile
+      return { marked, expected: [before.pid, Number(text)].sort() };
+    });
+    assert.deepEqual(checked.marked, checked.expected);
     a.kill('SIGTERM');
     await exited(a);
   });

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { failure, UserError } from '../errors/failure.js';
 import { readJson } from '../state/atomic.js';
-import { STATE_FILE, TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
-import type { StateFile } from '../state/types.js';
-import { tmux } from '../stack/tmux.js';
+import { TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
+import { stateFileOf } from '../state/read.js';
+import { tmux, WINDOW_TAG, windowTag } from '../stack/tmux.js';
 import { stateDirOf } from './common.js';
 import { resolveServices } from './services.js';
 
@@ -18,14 +18,19 @@ export function attach(opts: { service?: string; file?: string }): number {
   if (!rec) throw notInTmux();
   const sock = rec.socket ? ['-S', rec.socket] : [];
   let target = `=${rec.session}:`;
-  if (opts.service) {
-    const [key = ''] = resolveServices(stateDir, [opts.service]);
-    const pane = readJson<StateFile>(path.join(stateDir, key, STATE_FILE))?.supervisor.tmux?.pane;
-    if (!pane) throw notInTmux();
-    target = pane;
-  }
   if (tmux([...sock, 'has-session', '-t', `=${rec.session}`]).code !== 0) {
     throw new UserError([failure('NOT_RUNNING', `tmux session ${rec.session} is not running`, { hint: 'start the stack with `devport up`' })]);
+  }
+  if (opts.service) {
+    const [key = ''] = resolveServices(stateDir, [opts.service]);
+    const pane = stateFileOf(path.join(stateDir, key))?.supervisor.tmux?.pane;
+    if (!pane) throw notInTmux();
+    // Pane ids restart with the tmux server: only a window devport tagged with this project and key.
+    const tag = tmux([...sock, 'display-message', '-p', '-t', pane, `#{${WINDOW_TAG}}`]);
+    if (tag.code !== 0 || tag.stdout.trim() !== windowTag(key, path.dirname(stateDir))) {
+      throw new UserError([failure('NOT_RUNNING', `the tmux window of "${key}" is gone`, { hint: '`devport ls` shows whether it runs; `devport logs ' + key + '` shows its output' })]);
+    }
+    target = pane;
   }
   tmux([...sock, 'select-window', '-t', target]);
   const inside = process.env.TMUX !== undefined && process.env.TMUX.split(',')[0] === rec.socket;

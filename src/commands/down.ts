@@ -25,6 +25,11 @@ export async function down(opts: DownCommandOptions): Promise<number> {
       if (logger) logger.log({ event: 'stopped', service: s.key, how: s.how });
       else process.stdout.write(`${c.dim('■')} ${c.bold(s.key)} ${c.dim(s.how)}\n`);
     },
+    // Reported, never acted on: stderr, so a script reading stdout still sees only what was stopped.
+    onUntrusted: (u) => {
+      if (logger) logger.log({ event: 'untrusted', service: u.key, problem: u.problem });
+      else process.stderr.write(`${c.yellow('warning')}: ${c.bold(u.key)}: ${u.problem}\n`);
+    },
   });
   if (logger) logger.log({ event: 'shutdown', reason: 'down', stopped: stopped.map((s) => s.key), duration_ms: Date.now() - t0 });
   else if (stopped.length === 0) process.stdout.write('devport down: nothing running\n');

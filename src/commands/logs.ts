@@ -2,6 +2,7 @@
 
 import path from 'node:path';
 import { OUTPUT_LOG } from '../state/dirs.js';
+import { stateFileOf } from '../state/read.js';
 import { displayLine, Follower, logSize, prefixer } from '../stack/follow.js';
 import { tailLines } from '../supervisor/output-log.js';
 import { colorEnabled } from '../util/color.js';
@@ -13,6 +14,8 @@ export interface LogsOptions {
   file?: string;
   follow?: boolean;
   lines?: string;
+  /** Earlier runs' output too (output.log spans runs; by default only the current sidecar's). */
+  all?: boolean;
 }
 
 export async function logs(opts: LogsOptions): Promise<number> {
@@ -24,7 +27,8 @@ export async function logs(opts: LogsOptions): Promise<number> {
   const prefix = prefixer(keys, { color });
   let text = '';
   for (const key of keys) {
-    for (const l of tailLines(path.join(stateDir, key, OUTPUT_LOG), n)) text += prefix(key, displayLine(l, tty && color)) + '\n';
+    const since = opts.all ? undefined : stateFileOf(path.join(stateDir, key))?.supervisor.output_offset;
+    for (const l of tailLines(path.join(stateDir, key, OUTPUT_LOG), n, since === undefined ? {} : { since })) text += prefix(key, displayLine(l, tty && color)) + '\n';
   }
   process.stdout.write(text);
   if (!opts.follow) return 0;

@@ -5,9 +5,9 @@ import { failure, UserError, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { rpcEvents, rpcRequest } from '../rpc/client.js';
 import { readJson } from '../state/atomic.js';
-import { PLAN_FILE, STATE_FILE } from '../state/dirs.js';
+import { PLAN_FILE } from '../state/dirs.js';
 import { isLocked } from '../state/lock.js';
-import type { StateFile } from '../state/types.js';
+import { stateFileOf } from '../state/read.js';
 import { failureOf, isReady } from '../stack/wait.js';
 import { colorEnabled, palette } from '../util/color.js';
 import { JsonLogger } from '../events/json-logger.js';
@@ -41,28 +41,50 @@ export async function restart(opts: RestartOptions): Promise<number> {
   const results = await Promise.all(
     keys.map(async (key): Promise<Failure | undefined> => {
       const dir = path.join(stateDir, key);
-      const before = readJson<StateFile>(path.join(dir, STATE_FILE))?.state.generation ?? 0;
+      const before = stateFileOf(dir)?.state.generation ?? 0;
       const node: PlanNode | undefined = plan?.nodes.find((n) => n.key === key);
       // Subscribe first, so the change cannot slip by between the request and the wait.
       const ctl = new AbortController();
       let outcome: Failure | 'ready' | undefined;
-      const done = opts.wait === false ? Promise.resolve() : rpcEvents(dir, (s) => {
-        logger?.log({ event: 'service', service: key, state: s.state.state, duration_ms: Date.now() - t0 });
-        if (s.state.generation <= before || !node || !plan) return;
-        if (isReady(node, s.state)) outcome = 'ready';
-        else outcome = failureOf(plan, node, s.state);
-        if (outcome) ctl.abort();
-      }, ctl.signal);
-      const r = await rpcRequest(dir, 'POST', '/restart');
+      const done =
+        opts.wait === false
+          ? Promise.resolve()
+          : rpcEvents(dir, (s) => {
+              logger?.log({ event: 'service', service: key, state: s.state.state, duration_ms: Date.now() - t0 });
+              if (s.state.generation <= before || !node || !plan) return;
+              if (isReady(node, s.state)) outcome = 'ready';
+              else outcome = failureOf(plan, node, s.state);
+              if (outcome) ctl.abort();
+            }, ctl.signal).catch((err: unknown) => err as Error);
+      let r: { status: number; body: string };
+      try {
+        r = await rpcRequest(dir, 'POST', '/restart');
+      } catch (err: unknown) {
+        ctl.abort();
+        await done;
+        // Locked but not answering yet: its sidecar is between taking the lock and binding rpc.sock.
+        return failure('NOT_RUNNING', `cannot restart "${key}": its sidecar does not answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+          hint: 'it may be starting: try again in a moment; `devport ls` shows its state',
+        });
+      }
       if (r.status !== 202) {
         ctl.abort();
-        const message = (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+        await done;
+        let message = r.body;
+        try {
+          message = (JSON.parse(r.body) as { message?: string }).message ?? r.body;
+        } catch {
+          /* not JSON */
+        }
         return failure('NOT_RUNNING', `cannot restart "${key}": ${message}`, { hint: '`devport ls` shows its state' });
       }
       if (opts.wait === false) return undefined;
       const timer = setTimeout(() => ctl.abort(), timeoutMs);
-      await done;
+      const ended = await done;
       clearTimeout(timer);
+      if (ended instanceof Error && outcome === undefined) {
+        return failure('NOT_RUNNING', `lost "${key}" while it restarted: ${ended.message}`, { hint: '`devport ls` shows its state; `devport logs ' + key + '` its output' });
+      }
       if (outcome === 'ready') {
         if (!opts.json) process.stdout.write(`${c.green('●')} ${c.bold(key)} ${c.dim(`ready again in ${Date.now() - t0} ms`)}\n`);
         return undefined;

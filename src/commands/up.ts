@@ -1,6 +1,8 @@
 // `devport up`: plan, then (unless --dry-run) start the stack.
 
+import path from 'node:path';
 import { JsonLogger } from '../events/json-logger.js';
+import { stackClaims } from '../stack/claims.js';
 import { unwrap } from '../errors/failure.js';
 import { makePlan } from '../plan/plan.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
@@ -25,7 +27,9 @@ export interface UpOptions {
 export async function up(opts: UpOptions): Promise<number> {
   const cwd = process.cwd();
   const loaded = loadSpecOrThrow({ file: opts.file, spec: opts.spec, cwd });
-  const plan = unwrap(await makePlan(loaded, { env: process.env, host: opts.host, only: splitList(opts.only) }));
+  // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
+  const claimed = stackClaims(path.join(loaded.spec.dir, '.devport'));
+  const plan = unwrap(await makePlan(loaded, { env: process.env, host: opts.host, only: splitList(opts.only), claimed }));
   if (opts.dryRun) {
     if (opts.json) {
       new JsonLogger().log({

@@ -5,9 +5,10 @@ export class ComposeService implements Service {
   #stop: () => void = () => {};
   constructor(private readonly sc: Sidecar) {}
   async run(): Promise<void> {
-    this.sc.update({ state: 'failed', reason: 'compose services are not supported yet' });
+    this.sc.transition('failed', { reason: 'compose services are not supported yet' });
     await new Promise<void>((r) => (this.#stop = r));
-    this.sc.update({ state: 'stopped' });
+    this.sc.transition('stopping', { reason: 'stop requested' });
+    this.sc.transition('stopped', { reason: 'stopped' });
   }
   restart() {
     return { accepted: false, message: 'not implemented' };

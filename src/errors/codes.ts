@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     summary: 'neither `docker compose` nor `docker-compose` is installed',
     hint: 'install the docker compose plugin (v2) or docker-compose (v1)',
   },
+  STATE_UNSAFE: {
+    summary: 'something in .devport/ is not what devport made',
+    hint: 'remove it (devport recreates .devport/ on the next up), or see docs/security.md',
+  },
   NOT_RUNNING: {
     summary: 'the service is not running',
     hint: 'start the stack with `devport up`',

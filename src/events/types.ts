@@ -26,6 +26,7 @@ export type DevportEvent =
   | { event: 'ready'; services: { service: string; url: string | null; state: ServiceStateName }[]; duration_ms: number }
   | { event: 'shutdown'; reason: string; stopped: string[]; duration_ms: number }
   | { event: 'stopped'; service: string; how: string }
+  | { event: 'untrusted'; service: string; problem: string }
   | { event: 'info'; message: string };
 
 export type EventName = DevportEvent['event'];

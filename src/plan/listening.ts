@@ -72,12 +72,57 @@ export function portChecker(): PortChecker {
 export interface PortHolder {
   pid: number;
   command: string;
+  /** /proc start time of the holder. */
+  start: number | null;
+}
+
+/** The `socket:[inode]` links of the sockets listening on `port`; undefined without /proc. */
+export function listenerInodes(port: number): Set<string> | undefined {
+  const all = procListeners();
+  if (!all) return undefined;
+  return new Set(all.filter((l) => l.port === port).map((l) => `socket:[${l.inode}]`));
+}
+
+/** Whether `pid` has one of `inodes` among its open files. */
+export function holdsSocket(pid: number, inodes: ReadonlySet<string>): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  for (const fd of fds) {
+    try {
+      if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return true;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return false;
+}
+
+function commandOf(pid: number): string {
+  try {
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    return command.length > 80 ? `${command.slice(0, 77)}...` : command;
+  } catch {
+    return '';
+  }
+}
+
+function startOf(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
+  }
 }
 
 /** The process holding a listening port, where /proc tells (same user, or root). */
 export function findPortHolder(port: number): PortHolder | undefined {
-  const inodes = new Set((procListeners() ?? []).filter((l) => l.port === port).map((l) => `socket:[${l.inode}]`));
-  if (inodes.size === 0) return undefined;
+  const inodes = listenerInodes(port);
+  if (!inodes || inodes.size === 0) return undefined;
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -85,28 +130,7 @@ export function findPortHolder(port: number): PortHolder | undefined {
     return undefined;
   }
   for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (!inodes.has(target)) continue;
-      let command = '';
-      try {
-        command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-      } catch {
-        /* gone */
-      }
-      return { pid: Number(pid), command: command.length > 80 ? `${command.slice(0, 77)}...` : command };
-    }
+    if (holdsSocket(Number(pid), inodes)) return { pid: Number(pid), command: commandOf(Number(pid)), start: startOf(Number(pid)) };
   }
   return undefined;
 }

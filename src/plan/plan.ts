@@ -14,6 +14,7 @@ import { detectIsolation, isolateDatabaseUrl, isolatedPortCandidates, type Isola
 import { portChecker, type PortChecker } from './listening.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import type { Plan, PlanHealth, PlanNode, PlanRoute } from './types.js';
+import { fnv1a } from '../util/hash.js';
 import { dependencyWaves } from './waves.js';
 
 export interface PlanOptions {
@@ -27,9 +28,11 @@ export interface PlanOptions {
   checker?: PortChecker;
 }
 
+/** devport-<dir name>-<hash of the dir>: two projects whose directories share a name never share a session. */
 export function defaultTmuxSession(projectDir: string, isolationId: string): string {
   const base = path.basename(projectDir).replace(/[^A-Za-z0-9_-]+/g, '_') || 'project';
-  return isolationId ? `devport-${base}-${isolationId}` : `devport-${base}`;
+  const id = (fnv1a(projectDir) % 36 ** 4).toString(36).padStart(4, '0');
+  return isolationId ? `devport-${base}-${id}-${isolationId}` : `devport-${base}-${id}`;
 }
 
 function urlHost(host: string): string {
@@ -182,6 +185,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
     ? {
         file: path.resolve(spec.dir, spec.envOut),
         lines: Object.entries(stackVars).map(([k, v]) => `${k}=${v}`),
+        location: spec.positions.locate(spec.positions.valueSpan(['env_out'])),
       }
     : null;
 

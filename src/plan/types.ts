@@ -2,6 +2,7 @@
 // ports chosen. `up` writes it to .devport/plan.json (mode 0600: env may hold
 // secrets) and each sidecar reads its node from there.
 
+import type { SourceLocation } from '../errors/failure.js';
 import type { DepCondition, HealthType, RestartPolicy } from '../spec/model.js';
 
 export type NodeKind = 'exec' | 'task' | 'proxy' | 'compose';
@@ -66,8 +67,10 @@ export interface Plan {
   isolationId: string;
   /** Set by `up` for its sidecars; null in a plan that was only made (dry run). */
   runId: string | null;
+  /** The umask of the `up` that wrote the plan: its sidecars give it to builds and children. */
+  umask?: number;
   /** Keys in start order: each wave depends only on earlier waves. */
   waves: string[][];
   nodes: PlanNode[];
-  envOut: { file: string; lines: string[] } | null;
+  envOut: { file: string; lines: string[]; location?: SourceLocation } | null;
 }

@@ -2,6 +2,7 @@
 // state.json, rpc.sock like any service). Healthy once it listens.
 
 import path from 'node:path';
+import { findPortHolder } from '../plan/listening.js';
 import { OUTPUT_LOG } from '../state/dirs.js';
 import { tailLines } from '../supervisor/output-log.js';
 import type { Service, Sidecar } from '../supervisor/sidecar.js';
@@ -31,21 +32,24 @@ export class ProxyService implements Service {
   private async open(): Promise<void> {
     const node = this.sc.node;
     this.#generation++;
-    this.sc.update({ state: 'starting', generation: this.#generation, pid: null, pgid: null, pid_start: null });
+    this.sc.transition('starting', { generation: this.#generation, pid: null, pgid: null, pid_start: null, conflict: null });
     const router = new Router({ node, upstreams: this.#upstreams, log: this.#log, outputTail: this.tail });
     try {
       await router.listen(node.host, node.port ?? 0);
     } catch (err: unknown) {
       const code = (err as NodeJS.ErrnoException).code;
-      const reason = code === 'EADDRINUSE' ? `port ${node.port} is in use` : `cannot listen on ${node.host}:${node.port}: ${code ?? String(err)}`;
+      const holder = code === 'EADDRINUSE' && node.port !== null ? findPortHolder(node.port) : undefined;
+      const by = holder ? ` by ${holder.command || 'another process'} (pid ${holder.pid})` : '';
+      const reason = code === 'EADDRINUSE' ? `port ${node.port} is in use${by}` : `cannot listen on ${node.host}:${node.port}: ${code ?? String(err)}`;
+      const conflict = code === 'EADDRINUSE' && node.port !== null ? { port: node.port, pid: holder?.pid ?? null, command: holder?.command ?? '' } : null;
       this.sc.say(reason);
-      this.sc.update({ state: 'failed', reason, pid: null, health: { ok: false, detail: reason, checked_at: new Date().toISOString() } });
+      this.sc.transition('failed', { reason, conflict, pid: null, health: { ok: false, detail: reason, checked_at: new Date().toISOString() } });
       return;
     }
     this.#router = router;
     const routes = (node.proxy?.routes ?? []).map((r) => `${r.prefix} → ${r.type === 'exec' ? r.key : r.type === 'static' ? r.root : r.url}`);
     this.sc.say(`proxy listening on ${node.url ?? `${node.host}:${node.port}`}\n${routes.map((r) => `  ${r}`).join('\n')}`);
-    this.sc.update({ state: 'healthy', reason: null, health: { ok: true, detail: `listening on ${node.host}:${node.port}`, checked_at: new Date().toISOString() } });
+    this.sc.transition('healthy', { reason: null, health: { ok: true, detail: `listening on ${node.host}:${node.port}`, checked_at: new Date().toISOString() } });
   }
 
   private async closeRouter(): Promise<void> {
@@ -74,13 +78,13 @@ export class ProxyService implements Service {
   stop(reason: string): void {
     if (this.#stopReason !== undefined) return;
     this.#stopReason = reason;
-    this.sc.update({ state: 'stopping', reason });
+    this.sc.transition('stopping', { reason });
     void this.#busy.then(async () => {
       await this.closeRouter();
       this.#upstreams.stop();
       destroyAgents();
       this.#log.flush();
-      this.sc.update({ state: 'stopped', reason: 'proxy closed', pid: null, health: null });
+      this.sc.transition('stopped', { reason: 'proxy closed', pid: null, health: null });
       this.#stopped();
     });
   }

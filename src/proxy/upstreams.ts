@@ -5,10 +5,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Plan } from '../plan/types.js';
-import { readJson } from '../state/atomic.js';
-import { STATE_FILE } from '../state/dirs.js';
 import { isLocked } from '../state/lock.js';
-import type { ServiceRecord, StateFile } from '../state/types.js';
+import { stateFileOf } from '../state/read.js';
+import type { ServiceRecord } from '../state/types.js';
 
 /** States after which the upstream will (probably) be back: hold the request. */
 const COMING_BACK = new Set(['pending', 'starting', 'reloading', 'building', 'backoff']);
@@ -63,8 +62,7 @@ export class Upstreams {
   }
 
   refresh(u: Upstream): void {
-    const s = readJson<StateFile>(path.join(u.dir, STATE_FILE));
-    u.state = s?.state;
+    u.state = stateFileOf(u.dir)?.state;
     const waiters = this.#waiters.get(u.key);
     if (waiters && waiters.size > 0 && this.verdict(u) !== 'wait') {
       this.#waiters.delete(u.key);

@@ -1,20 +1,30 @@
-// Talking to a sidecar over its rpc.sock.
+// Talking to a sidecar over its rpc.sock. The socket must be a socket owned by
+// this user: a link planted in .devport/, or a socket another user put where
+// ours should be, is refused before anything is sent.
 
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { RPC_SOCK } from '../state/dirs.js';
 import type { StateFile } from '../state/types.js';
 
+export class RpcRefused extends Error {}
+
 /** rpc.sock, or the short path it links to when the real path is too long for a unix socket. */
 export function socketPath(dir: string): string {
   const p = path.join(dir, RPC_SOCK);
+  let target = p;
   try {
-    if (lstatSync(p).isSymbolicLink()) return path.resolve(dir, readlinkSync(p));
+    if (lstatSync(p).isSymbolicLink()) target = path.resolve(dir, readlinkSync(p));
   } catch {
-    /* not there: the request will say so */
+    return p; // not there: the request will say so
   }
-  return p;
+  const st = statSync(target, { throwIfNoEntry: false });
+  const uid = process.getuid?.();
+  if (st && (!st.isSocket() || (uid !== undefined && st.uid !== uid))) {
+    throw new RpcRefused(`${p} is not a socket of yours (owner uid ${st.uid}${st.isSocket() ? '' : ', not a socket'}): not talking to it`);
+  }
+  return target;
 }
 
 export interface RpcResponse {
@@ -24,7 +34,14 @@ export interface RpcResponse {
 
 export function rpcRequest(dir: string, method: 'GET' | 'POST', urlPath: string, timeoutMs = 5000): Promise<RpcResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socketPath(dir), method, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
+    let sock: string;
+    try {
+      sock = socketPath(dir);
+    } catch (err: unknown) {
+      reject(err);
+      return;
+    }
+    const req = http.request({ socketPath: sock, method, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -39,7 +56,14 @@ export function rpcRequest(dir: string, method: 'GET' | 'POST', urlPath: string,
 /** Calls `onState` with the state now and after every change, until `signal` aborts or the sidecar goes away. */
 export function rpcEvents(dir: string, onState: (s: StateFile) => void, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socketPath(dir), method: 'GET', path: '/events', agent: false, signal }, (res) => {
+    let sock: string;
+    try {
+      sock = socketPath(dir);
+    } catch (err: unknown) {
+      reject(err);
+      return;
+    }
+    const req = http.request({ socketPath: sock, method: 'GET', path: '/events', agent: false, signal }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
@@ -52,7 +76,14 @@ export function rpcEvents(dir: string, onState: (s: StateFile) => void, signal: 
             .filter((l) => l.startsWith('data: '))
             .map((l) => l.slice(6))
             .join('\n');
-          if (data) onState(JSON.parse(data) as StateFile);
+          if (!data) continue;
+          let state: StateFile;
+          try {
+            state = JSON.parse(data) as StateFile;
+          } catch {
+            continue; // a torn frame: the next one carries the whole state again
+          }
+          onState(state);
         }
       });
       res.on('end', () => resolve());

@@ -3,16 +3,25 @@
 // its own dependencies in `pending`, so the children start in waves.
 
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { ensureStateDir, PLAN_FILE, SIDECAR_LOG, TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
-import { createWindows, tmuxAvailable } from './tmux.js';
+import { ensureServiceDir, ensureStateDir, PLAN_FILE, SIDECAR_LOG, TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
+import { createWindows, tmuxAvailable, windowTag } from './tmux.js';
 
 /** Env a sidecar runs with (beyond what tmux or the caller gives it): glibc keeps one malloc arena. */
 const SIDECAR_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
+
+/**
+ * What marks a process as this project's sidecar for `key`, as DEVPORT_KEY and
+ * DEVPORT_PROJECT_DIR mark its children: how `down` finds a sidecar it cannot
+ * reach through its lock, and proves one it found is devport's.
+ */
+export function sidecarMarker(projectDir: string, key: string): Record<string, string> {
+  return { DEVPORT_SIDECAR: key, DEVPORT_PROJECT_DIR: projectDir };
+}
 
 /** Knobs the caller may pass on to sidecars. */
 const PASS_THROUGH = ['DEVPORT_LOCK'];
@@ -36,9 +45,29 @@ export function writePlanFile(plan: Plan): string {
   return file;
 }
 
-export function writeEnvOut(plan: Plan): void {
-  if (!plan.envOut) return;
-  writeFileSync(plan.envOut.file, `# written by devport up; ports and URLs of the stack\n${plan.envOut.lines.join('\n')}\n`);
+/** Writes env_out; a path that cannot be written is the spec's mistake, reported before anything starts. */
+export function writeEnvOut(plan: Plan): Failure | undefined {
+  if (!plan.envOut) return undefined;
+  try {
+    writeFileSync(plan.envOut.file, `# written by devport up; ports and URLs of the stack\n${plan.envOut.lines.join('\n')}\n`);
+    return undefined;
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    const why = code === 'ENOENT' ? `its directory ${path.dirname(plan.envOut.file)} does not exist` : code === 'EISDIR' ? 'it is a directory' : `it cannot be written (${code})`;
+    return failure('SPEC_INVALID', `env_out "${plan.envOut.file}": ${why}`, {
+      hint: 'point env_out at a file in an existing directory (paths are relative to the spec), or remove it',
+      ...(plan.envOut.location ? { location: plan.envOut.location } : {}),
+    });
+  }
+}
+
+/** A new run's sidecar.log starts empty: a later failure must not show an earlier run's errors as its own. */
+function resetSidecarLog(dir: string): void {
+  try {
+    closeSync(openSync(path.join(dir, SIDECAR_LOG), constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW));
+  } catch {
+    /* none yet */
+  }
 }
 
 export type LaunchResult = { ok: true; tmux: TmuxRecord | null } | { ok: false; failures: Failure[] };
@@ -51,11 +80,12 @@ export function launchSidecars(plan: Plan, planFile: string, nodes: readonly Pla
         failures: [failure('TMUX_UNAVAILABLE', 'tmux is not installed (or not on PATH)', { hint: 'install tmux (apt-get install tmux, brew install tmux), or run with --no-tmux' })],
       };
     }
+    for (const n of nodes) resetSidecarLog(ensureServiceDir(plan.stateDir, n.key));
     const env: Record<string, string> = { ...SIDECAR_ENV };
     for (const k of PASS_THROUGH) if (process.env[k] !== undefined) env[k] = process.env[k] ?? '';
     const created = createWindows(
       plan.tmuxSession,
-      nodes.map((n) => ({ name: n.key, cwd: plan.projectDir, env, argv: sidecarArgv(planFile, n.key) })),
+      nodes.map((n) => ({ name: n.key, tag: windowTag(n.key, plan.projectDir), cwd: plan.projectDir, env: { ...env, ...sidecarMarker(plan.projectDir, n.key) }, argv: sidecarArgv(planFile, n.key) })),
     );
     if (!created.ok) {
       return { ok: false, failures: [failure('TMUX_UNAVAILABLE', `tmux could not create the windows: ${created.detail}`, { hint: 'check that tmux works (`tmux new-session`), or run with --no-tmux' })] };
@@ -69,10 +99,11 @@ export function launchSidecars(plan: Plan, planFile: string, nodes: readonly Pla
   for (const k of Object.keys(env)) if (k === 'TMUX' || k === 'TMUX_PANE' || (k.startsWith('DEVPORT_') && k !== 'DEVPORT_LOCK')) delete env[k];
   for (const n of nodes) {
     // stderr goes to a file: a sidecar that dies before it can write state.json still says why.
-    mkdirSync(path.join(plan.stateDir, n.key), { recursive: true });
-    const errFd = openSync(path.join(plan.stateDir, n.key, SIDECAR_LOG), 'a', 0o600);
+    const dir = ensureServiceDir(plan.stateDir, n.key);
+    // Truncated: a later failure must not show an earlier run's errors as its own.
+    const errFd = openSync(path.join(dir, SIDECAR_LOG), constants.O_WRONLY | constants.O_TRUNC | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     const [exe = process.execPath, ...args] = sidecarArgv(planFile, n.key);
-    const child = spawn(exe, args, { cwd: plan.projectDir, env, stdio: ['ignore', 'ignore', errFd], detached: true });
+    const child = spawn(exe, args, { cwd: plan.projectDir, env: { ...env, ...sidecarMarker(plan.projectDir, n.key) }, stdio: ['ignore', 'ignore', errFd], detached: true });
     child.unref();
     closeSync(errFd);
   }

@@ -65,7 +65,7 @@ function detailOf(node: PlanNode, s: ServiceRecord | undefined): string {
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-export function createProgress(opts: { mode: 'tty' | 'plain' | 'json'; color: boolean; t0: number; logger?: Logger; out: NodeJS.WritableStream; nodes: readonly PlanNode[] }): Progress {
+export function createProgress(opts: { mode: 'tty' | 'plain' | 'json'; color: boolean; t0: number; logger?: Logger; out: { write(text: string): unknown }; nodes: readonly PlanNode[] }): Progress {
   const c = palette(opts.color);
   const width = Math.max(...opts.nodes.map((n) => n.key.length), 4);
   const rows = new Map<string, { state: ServiceStateName | 'launching'; detail: string; at: number; node: PlanNode }>();

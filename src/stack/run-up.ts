@@ -1,21 +1,25 @@
-// `devport up` past the plan: refuse what is running, launch the sidecars,
-// wait until healthy, then either exit (--daemon) or follow the logs until
-// Ctrl-C, which brings everything down. A failed up tears down what it started.
+// `devport up` past the plan: take the stack lock, refuse what is running,
+// launch the sidecars, wait until healthy, then either exit (--daemon) or stay
+// in the foreground until a signal, `q`, the terminal or the parent going away,
+// or the stack being stopped from elsewhere — and bring everything down. A
+// failed up tears down what it started, and only that.
 
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { failure, UserError, type Failure } from '../errors/failure.js';
 import { JsonLogger } from '../events/json-logger.js';
 import type { Logger } from '../events/types.js';
 import type { Plan } from '../plan/types.js';
 import { rpcRequest } from '../rpc/client.js';
-import { UP_LOG } from '../state/dirs.js';
-import { lockedDirs } from '../state/lock.js';
+import { ensureStateDir, PLAN_FILE, UP_LOG } from '../state/dirs.js';
+import { acquireLock, lockedDirs, type HeldLock } from '../state/lock.js';
+import { readStat } from '../sys/procfs.js';
 import { colorEnabled, palette } from '../util/color.js';
 import { downStack, type Stopped } from './down.js';
 import { Follower, logSize } from './follow.js';
 import { KEYS_HELP, listenKeys } from './keyboard.js';
 import { launchSidecars, writeEnvOut, writePlanFile } from './launch.js';
+import { monitorStack } from './monitor.js';
 import { createProgress } from './progress.js';
 import { renderSummary, upLogLine } from './summary.js';
 import { tmuxAvailable } from './tmux.js';
@@ -32,115 +36,202 @@ export interface RunUpOptions {
   downTimeoutMs?: number;
 }
 
-/** SIGINT/SIGTERM/SIGHUP and Ctrl-C in raw mode: the first asks for a graceful stop, the second forces it. */
+/**
+ * Why the foreground stops. The first of these asks for a graceful stop, a
+ * second forces it. SIGINT/SIGTERM/SIGHUP, Ctrl-C and `q` in raw mode, the
+ * terminal going away (writes fail), the parent process exiting.
+ */
 class Interrupts {
   readonly graceful = new AbortController();
   readonly force = new AbortController();
+  reason = 'interrupted';
   #count = 0;
-  readonly #handler = () => this.fire();
+  readonly #handlers = new Map<NodeJS.Signals, () => void>();
 
   constructor() {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, this.#handler);
+    const words: Record<string, string> = { SIGINT: 'interrupted', SIGTERM: 'terminated', SIGHUP: 'hangup: the terminal went away' };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const h = () => this.fire(words[s] ?? s);
+      this.#handlers.set(s, h);
+      process.on(s, h);
+    }
   }
 
-  fire(): void {
+  fire(reason: string): void {
     this.#count++;
-    if (this.#count === 1) this.graceful.abort();
-    else this.force.abort();
+    if (this.#count === 1) {
+      this.reason = reason;
+      this.graceful.abort();
+    } else this.force.abort();
   }
 
   dispose(): void {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, this.#handler);
+    for (const [s, h] of this.#handlers) process.off(s, h);
   }
+}
+
+/** The terminal (or pipe) `up` writes to: once it is gone, writes stop and the stack is stopped. */
+class Output {
+  gone = false;
+
+  constructor(private readonly onGone: (why: string) => void) {
+    const fail = (err: NodeJS.ErrnoException) => {
+      if (this.gone) return;
+      this.gone = true;
+      this.onGone(`its output went away (${err.code ?? err.message})`);
+    };
+    process.stdout.on('error', fail);
+    process.stderr.on('error', () => {});
+  }
+
+  write(text: string): void {
+    if (!this.gone) process.stdout.write(text);
+  }
+}
+
+/** Unique enough to tell one `up` from the next; node:crypto would cost a module load. */
+function newRunId(): string {
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** The umask `up` runs with, without changing it (process.umask() without an argument is deprecated). */
+function currentUmask(): number | undefined {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m?.[1] ? parseInt(m[1], 8) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One `up` at a time per stack: an flock on .devport/ itself, held while it launches and for its whole foreground run. */
+async function lockStack(stateDir: string): Promise<HeldLock> {
+  ensureStateDir(stateDir);
+  const r = await acquireLock(stateDir, 0);
+  if (r.ok) return r.lock;
+  if (r.reason === 'held') {
+    throw new UserError([
+      failure('ALREADY_RUNNING', `another \`devport up\`${r.holderPid ? ` (pid ${r.holderPid})` : ''} is starting or running this stack`, {
+        hint: 'wait for it, or stop it (Ctrl-C there, or `devport down`)',
+      }),
+    ]);
+  }
+  throw new Error(`cannot lock ${stateDir}: ${r.detail}`);
 }
 
 export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
   const t0 = Date.now();
-  const out = process.stdout;
-  const color = !opts.json && colorEnabled(out);
+  const interrupts = new Interrupts();
+  const out = new Output((why) => interrupts.fire(why));
+  const color = !opts.json && colorEnabled(process.stdout);
   const c = palette(color);
-  const logger: Logger | undefined = opts.json ? new JsonLogger() : undefined;
+  const logger: Logger | undefined = opts.json ? new JsonLogger((t) => out.write(t)) : undefined;
   const say = (text: string) => {
     if (opts.json) logger?.log({ event: 'info', message: text });
     else out.write(text + '\n');
   };
-
-  // One live owner per service: refuse when any of ours is running.
-  const running = [...lockedDirs(plan.nodes.map((n) => path.join(plan.stateDir, n.key)))].map((d) => path.basename(d));
-  if (running.length > 0) {
-    throw new UserError([
-      failure('ALREADY_RUNNING', `already running: ${running.join(', ')}`, {
-        hint: `\`devport down\` stops the stack; \`devport restart ${running.join(' ')}\` restarts ${running.length > 1 ? 'them' : 'it'}`,
-      }),
-    ]);
-  }
-  let useTmux = opts.tmux ?? tmuxAvailable();
-  if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
-  if (opts.tmux === true) useTmux = true;
-
-  // Unique enough to tell one `up` from the next; node:crypto would cost a module load.
-  const live: Plan = { ...plan, runId: `${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}` };
-  const planFile = writePlanFile(live);
-  writeEnvOut(live);
-  for (const n of live.nodes) mkdirSync(path.join(live.stateDir, n.key), { recursive: true });
-  const logStart = new Map(live.nodes.map((n) => [n.key, logSize(path.join(live.stateDir, n.key))]));
-  logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: (await import('../plan/render.js')).planEventNodes(live), dry_run: false });
-
-  const interrupts = new Interrupts();
+  let stackLock: HeldLock | undefined;
   try {
-    const launched = launchSidecars(live, planFile, live.nodes, useTmux);
-    if (!launched.ok) throw new UserError(launched.failures);
+    stackLock = await lockStack(plan.stateDir);
 
-    const mode = opts.json ? 'json' : out.isTTY ? 'tty' : 'plain';
-    if (mode !== 'json') out.write(`${c.bold('devport up')} ${c.dim(`${live.nodes.length} services · ${useTmux ? `tmux session ${live.tmuxSession}` : 'no tmux'}`)}\n`);
+    // One live owner per service: refuse when any of ours is running.
+    const running = [...lockedDirs(plan.nodes.map((n) => path.join(plan.stateDir, n.key)))].map((d) => path.basename(d));
+    if (running.length > 0) {
+      throw new UserError([
+        failure('ALREADY_RUNNING', `already running: ${running.join(', ')}`, {
+          hint: `\`devport down\` stops the stack; \`devport restart ${running.join(' ')}\` restarts ${running.length > 1 ? 'them' : 'it'}`,
+        }),
+      ]);
+    }
+    let useTmux = opts.tmux ?? tmuxAvailable();
+    if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
+    if (opts.tmux === true) useTmux = true;
+
+    const umask = currentUmask();
+    const live: Plan = { ...plan, runId: newRunId(), ...(umask !== undefined ? { umask } : {}) };
+    const envOutFailure = writeEnvOut(live);
+    if (envOutFailure) throw new UserError([envOutFailure]);
+    const planFile = writePlanFile(live);
+    const logStart = new Map(live.nodes.map((n) => [n.key, logSize(path.join(live.stateDir, n.key))]));
+    logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: (await import('../plan/render.js')).planEventNodes(live), dry_run: false });
+
+    const launched = launchSidecars(live, planFile, live.nodes, useTmux);
+    if (!launched.ok) {
+      forgetPlan(planFile);
+      throw new UserError(launched.failures);
+    }
+
+    const mode = opts.json ? 'json' : process.stdout.isTTY ? 'tty' : 'plain';
+    const n = live.nodes.length;
+    if (mode !== 'json') out.write(`${c.bold('devport up')} ${c.dim(`${n} service${n === 1 ? '' : 's'} · ${useTmux ? `tmux session ${live.tmuxSession}` : 'no tmux'}`)}\n`);
     const progress = createProgress({ mode, color, t0, logger, out, nodes: live.nodes });
-    const result = await waitForStack(live, { timeoutMs: opts.waitTimeoutMs, signal: interrupts.graceful.signal, onChange: (n, s) => progress.change(n, s) });
+    const result = await waitForStack(live, { timeoutMs: opts.waitTimeoutMs, signal: interrupts.graceful.signal, onChange: (node, s) => progress.change(node, s) });
     progress.done();
 
     if (!result.ok) {
       const failures: Failure[] = result.reason === 'failed' ? result.failures : [];
       if (!opts.keepOnFailure || result.reason === 'interrupted') {
         if (!opts.json) out.write(c.dim(result.reason === 'interrupted' ? 'interrupted: stopping what was started…\n' : 'stopping what this up started…\n'));
-        await bringDown(live, opts, interrupts.force.signal, logger, t0, result.reason === 'interrupted' ? 'interrupted' : 'up failed');
+        // First the plan goes: a sidecar that takes its lock from now on starts nothing.
+        forgetPlan(planFile);
+        await bringDown(live, opts, interrupts.force.signal, logger, out, t0, result.reason === 'interrupted' ? interrupts.reason : 'up failed');
       } else if (!opts.json) out.write(c.yellow('--keep-on-failure: the stack is left running for inspection; `devport down` stops it\n'));
       if (result.reason === 'interrupted') return 130;
       throw new UserError(failures);
     }
 
     const elapsed = Date.now() - t0;
-    if (opts.json) logger?.log({ event: 'ready', services: live.nodes.map((n) => ({ service: n.key, url: n.url, state: n.kind === 'task' ? 'completed' : 'healthy' })), duration_ms: elapsed });
+    if (opts.json) logger?.log({ event: 'ready', services: live.nodes.map((node) => ({ service: node.key, url: node.url, state: node.kind === 'task' ? 'completed' : 'healthy' })), duration_ms: elapsed });
     else out.write(renderSummary(live, { color, elapsedMs: elapsed, daemon: opts.daemon, tmux: useTmux }));
 
     if (opts.daemon) {
       appendFileSync(path.join(live.stateDir, UP_LOG), upLogLine(live, elapsed));
       return 0;
     }
-    return await foreground(live, opts, interrupts, logger, logStart, color);
+    return await foreground(live, opts, interrupts, out, logger, logStart, color);
   } finally {
     interrupts.dispose();
+    stackLock?.release();
   }
 }
 
-async function bringDown(plan: Plan, opts: RunUpOptions, force: AbortSignal, logger: Logger | undefined, t0: number, reason: string): Promise<Stopped[]> {
+function forgetPlan(planFile: string): void {
+  try {
+    unlinkSync(planFile);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function bringDown(plan: Plan, opts: RunUpOptions, force: AbortSignal, logger: Logger | undefined, out: Output, t0: number, reason: string): Promise<Stopped[]> {
   const c = palette(!opts.json && colorEnabled(process.stdout));
   const stopped = await downStack({
     stateDir: plan.stateDir,
     timeoutMs: opts.downTimeoutMs ?? 10_000,
     keys: plan.nodes.map((n) => n.key),
+    // Only what this up started: a concurrent up's sidecars are never ours to stop.
+    ...(plan.runId !== null ? { runId: plan.runId } : {}),
     force,
     onStopped: (s) => {
       if (opts.json) logger?.log({ event: 'stopped', service: s.key, how: s.how });
-      else process.stdout.write(`  ${c.dim('■')} ${s.key} ${c.dim(s.how)}\n`);
+      else out.write(`  ${c.dim('■')} ${s.key} ${c.dim(s.how)}\n`);
+    },
+    onUntrusted: (u) => {
+      if (opts.json) logger?.log({ event: 'untrusted', service: u.key, problem: u.problem });
+      else out.write(`  ${c.yellow('!')} ${u.key} ${c.dim(u.problem)}\n`);
     },
   });
   logger?.log({ event: 'shutdown', reason, stopped: stopped.map((s) => s.key), duration_ms: Date.now() - t0 });
   return stopped;
 }
 
-async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts, logger: Logger | undefined, logStart: Map<string, number>, color: boolean): Promise<number> {
-  const out = process.stdout;
+/** How often the foreground checks that its parent is still there (an agent's harness, a shell that was killed). */
+const PARENT_CHECK_MS = 500;
+
+async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts, out: Output, logger: Logger | undefined, logStart: Map<string, number>, color: boolean): Promise<number> {
   const c = palette(color);
-  // Child output never goes to stdout in --json mode.
+  const t0 = Date.now();
+  // Child output never goes to stdout in --json mode; state changes do, as `service` events.
   const follower = opts.json
     ? undefined
     : new Follower(
@@ -148,11 +239,27 @@ async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts
         { color, keepAnsi: color, write: (t) => out.write(t) },
       );
   follower?.start();
+  let stoppedElsewhere = false;
+  const monitor = monitorStack(plan, {
+    onChange: (node, s) =>
+      logger?.log({ event: 'service', service: node.key, state: s.state, duration_ms: Date.now() - t0, ...(s.health ? { detail: s.health.detail } : {}), port: s.port, url: s.url, restarts: s.restarts, exit_code: s.exit_code }),
+    onGone: () => {
+      stoppedElsewhere = true;
+      interrupts.fire('the stack was stopped from elsewhere');
+    },
+  });
+  // The foreground lives until it is told to stop: this timer keeps the event loop alive (nothing
+  // else may, with --json or without a TTY) and notices the parent going away.
+  const ppid = readStat(process.pid)?.ppid;
+  const alive = setInterval(() => {
+    const now = readStat(process.pid)?.ppid;
+    if (ppid !== undefined && now !== undefined && now !== ppid) interrupts.fire('its parent process exited');
+  }, PARENT_CHECK_MS);
   const stopKeys =
     opts.keyboard && process.stdin.isTTY
       ? listenKeys({
-          interrupt: () => interrupts.fire(),
-          quit: () => interrupts.fire(),
+          interrupt: () => interrupts.fire('interrupted'),
+          quit: () => interrupts.fire('quit'),
           help: () => out.write(c.dim(`${KEYS_HELP}\n`)),
           restart: () => {
             out.write(c.dim('restarting every service…\n'));
@@ -161,16 +268,22 @@ async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts
         })
       : () => {};
 
-  await new Promise<void>((resolve) => interrupts.graceful.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await new Promise<void>((resolve) => {
+    if (interrupts.graceful.signal.aborted) resolve();
+    else interrupts.graceful.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   const t = Date.now();
+  clearInterval(alive);
+  monitor.stop();
   follower?.stop();
-  if (!opts.json) out.write(c.dim('\nstopping the stack (Ctrl-C again to kill it now)…\n'));
   try {
-    await bringDown(plan, opts, interrupts.force.signal, logger, t, interrupts.force.signal.aborted ? 'forced' : 'interrupted');
-  } finally {
     stopKeys();
+  } catch {
+    /* the terminal is gone */
   }
+  if (!opts.json) out.write(c.dim(stoppedElsewhere ? '\nthe stack was stopped from elsewhere\n' : '\nstopping the stack (Ctrl-C again to kill it now)…\n'));
+  await bringDown(plan, opts, interrupts.force.signal, logger, out, t, interrupts.force.signal.aborted ? 'forced' : interrupts.reason);
   if (interrupts.force.signal.aborted) return 130;
-  if (!opts.json) out.write(c.dim(`stopped in ${Date.now() - t} ms\n`));
+  if (!opts.json && !stoppedElsewhere) out.write(c.dim(`stopped in ${Date.now() - t} ms\n`));
   return 0;
 }

@@ -32,13 +32,10 @@ export function tmuxAvailable(): boolean {
   return available;
 }
 
-export function hasSession(session: string): boolean {
-  // `=name` matches exactly, not as a prefix.
-  return tmux(['has-session', '-t', `=${session}`]).code === 0;
-}
-
 export interface WindowSpec {
   name: string;
+  /** What the window is tagged with (see WINDOW_TAG). */
+  tag: string;
   cwd: string;
   env: Record<string, string>;
   argv: string[];
@@ -83,19 +80,24 @@ export function createWindows(session: string, specs: readonly WindowSpec[]): { 
       const [window = '', pane = ''] = l.trim().split(' ');
       return { window, pane };
     });
+  tagWindows(windows.flatMap((w, i) => (w.window && specs[i] ? [{ window: w.window, tag: specs[i].tag }] : [])));
   return { ok: true, windows, createdSession };
 }
 
-export function killWindow(target: string): void {
-  tmux(['kill-window', '-t', target]);
+/** A window option devport sets on each window it creates: `<key> <project dir>`. down and attach act on a window only when it matches. */
+export const WINDOW_TAG = '@devport';
+
+export function windowTag(key: string, projectDir: string): string {
+  return `${key} ${projectDir}`;
 }
 
-/** Windows of a session (empty when it does not exist). */
-export function listWindows(session: string): string[] {
-  const r = tmux(['list-windows', '-t', `=${session}`, '-F', '#{window_id}']);
-  return r.code === 0 ? r.stdout.trim().split('\n').filter(Boolean) : [];
-}
-
-export function killSession(session: string): void {
-  tmux(['kill-session', '-t', `=${session}`]);
+/** Tags the windows just created (one tmux call): pane ids restart with a server, a tag names this project and key. */
+export function tagWindows(windows: readonly { window: string; tag: string }[], sock: readonly string[] = []): void {
+  if (windows.length === 0) return;
+  const args: string[] = [...sock];
+  windows.forEach((w, i) => {
+    if (i > 0) args.push(';');
+    args.push('set-option', '-w', '-t', w.window, WINDOW_TAG, w.tag);
+  });
+  tmux(args);
 }

@@ -6,10 +6,10 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
-import { readJson } from '../state/atomic.js';
-import { OUTPUT_LOG, SIDECAR_LOG, STATE_FILE } from '../state/dirs.js';
+import { OUTPUT_LOG, SIDECAR_LOG } from '../state/dirs.js';
 import { lockedDirs } from '../state/lock.js';
-import type { ServiceRecord, StateFile } from '../state/types.js';
+import { stateFileOf, stateOfRun } from '../state/read.js';
+import type { ServiceRecord } from '../state/types.js';
 import { tailLines } from '../supervisor/output-log.js';
 import { stripAnsi } from '../util/color.js';
 
@@ -27,8 +27,10 @@ export interface WaitOptions {
 
 export const TAIL_LINES = 20;
 
+/** The last lines its current sidecar wrote (never an earlier run's output). */
 export function outputTail(stateDir: string, key: string, n = TAIL_LINES): string {
-  const lines = tailLines(path.join(stateDir, key, OUTPUT_LOG), n).map(stripAnsi);
+  const since = stateFileOf(path.join(stateDir, key))?.supervisor.output_offset;
+  const lines = tailLines(path.join(stateDir, key, OUTPUT_LOG), n, since === undefined ? {} : { since }).map(stripAnsi);
   return lines.length > 0 ? lines.join('\n') : '(no output)';
 }
 
@@ -49,6 +51,14 @@ export function failureOf(plan: Plan, node: PlanNode, s: ServiceRecord): Failure
     if (s.state !== 'failed') return undefined;
     return failure('TASK_FAILED', `task "${node.key}" failed: ${s.reason ?? `exited ${s.exit_code}`}`, {
       hint: `fix the task and run \`devport up\` again; \`devport logs ${node.key}\` shows all its output`,
+      detail: tail(),
+    });
+  }
+  // Its port is held by another program: it cannot become healthy until that one goes.
+  const c = s.conflict;
+  if (c && (s.state === 'backoff' || s.state === 'crashloop' || s.state === 'exited' || s.state === 'failed' || s.state === 'unhealthy')) {
+    return failure('PORT_IN_USE', `port ${c.port} of "${node.key}" is in use by ${c.command || 'another process'}${c.pid !== null ? ` (pid ${c.pid})` : ''}`, {
+      hint: c.pid !== null ? `stop that process (kill ${c.pid}), or remove \`port\` from "${node.name}" so devport allocates one` : `stop what listens on ${c.port}, or remove \`port\` from "${node.name}"`,
       detail: tail(),
     });
   }
@@ -107,7 +117,7 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
       const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
       // States first, then locks: a sidecar locks before it writes, so a state
       // without a lock means a dead sidecar, never one that started in between.
-      const files = plan.nodes.map((n) => readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE)));
+      const files = plan.nodes.map((n) => stateFileOf(path.join(plan.stateDir, n.key)));
       // Only sidecars that wrote a state of this run (they hold their lock by then) are probed:
       // a probe never takes a lock a starting sidecar is about to take.
       const live = lockedDirs(dirs.filter((_, i) => files[i]?.supervisor.run_id === plan.runId));
@@ -117,7 +127,7 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
         const dir = path.join(plan.stateDir, node.key);
         const file = files[i];
         // A state.json of an earlier run says nothing about this one.
-        const s = file && file.supervisor.run_id === plan.runId ? file.state : undefined;
+        const s = stateOfRun(file, plan.runId);
         const sig = s ? `${s.state}|${s.health?.detail ?? ''}|${s.restarts}` : '';
         if (last.get(node.key) !== sig) {
           last.set(node.key, sig);
@@ -149,16 +159,16 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
       if (failures.length > 0) return finish({ ok: false, reason: 'failed', failures });
       if (ready === plan.nodes.length) return finish({ ok: true });
       if (opts.timeoutMs !== undefined && Date.now() - t0 > opts.timeoutMs) {
+        const stateNow = (n: PlanNode) => stateOfRun(stateFileOf(path.join(plan.stateDir, n.key)), plan.runId);
         const waiting = plan.nodes.filter((n) => {
-          const f = readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE));
-          return !(f && f.supervisor.run_id === plan.runId && isReady(n, f.state));
+          const st = stateNow(n);
+          return !(st && isReady(n, st));
         });
         finish({
           ok: false,
           reason: 'failed',
           failures: waiting.map((n) => {
-            const f = readJson<StateFile>(path.join(plan.stateDir, n.key, STATE_FILE));
-            const st = f?.supervisor.run_id === plan.runId ? f.state : undefined;
+            const st = stateNow(n);
             return failure('SERVICE_UNHEALTHY', `"${n.key}" was not ready after --wait-timeout ${opts.timeoutMs} ms: ${st ? `${st.state}${st.health ? ` (${st.health.detail})` : ''}` : 'not started'}`, {
               hint: `raise --wait-timeout, or see \`devport logs ${n.key}\``,
               detail: outputTail(plan.stateDir, n.key),

@@ -7,7 +7,7 @@
 // end of a pipe closes, so the lock still dies with the sidecar.
 
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export type LockKind = 'flock' | 'flock-helper';
@@ -49,8 +49,16 @@ function isWouldBlock(err: unknown): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
+/** A state dir, never through a symlink (a planted link must not move a lock elsewhere). */
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
 function tryFlock(ext: FsExt, dir: string): LockResult {
-  const fd = openSync(dir, 'r');
+  let fd: number;
+  try {
+    fd = openSync(dir, DIR_FLAGS);
+  } catch (err: unknown) {
+    return { ok: false, reason: 'unavailable', detail: `cannot open ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  }
   try {
     ext.flockSync(fd, 'exnb');
   } catch (err: unknown) {
@@ -165,7 +173,7 @@ export function isLocked(dir: string, procLocks?: string): boolean {
   if (ext) {
     let fd: number;
     try {
-      fd = openSync(dir, 'r');
+      fd = openSync(dir, DIR_FLAGS);
     } catch {
       return false;
     }

@@ -1,19 +1,8 @@
 // The shape of .devport/<key>/state.json (schema: spec/state.schema.json).
 
-export type ServiceStateName =
-  | 'pending'
-  | 'starting'
-  | 'healthy'
-  | 'unhealthy'
-  | 'building'
-  | 'reloading'
-  | 'exited'
-  | 'completed'
-  | 'failed'
-  | 'backoff'
-  | 'crashloop'
-  | 'stopping'
-  | 'stopped';
+import type { SERVICE_STATES } from './schema.js';
+
+export type ServiceStateName = (typeof SERVICE_STATES)[number];
 
 export interface HealthRecord {
   ok: boolean;
@@ -24,6 +13,8 @@ export interface HealthRecord {
 export interface SupervisorRecord {
   key: string;
   pid: number;
+  /** /proc start time of the sidecar: with the pid, its identity. */
+  pid_start?: number | null;
   started_at: string;
   version: string;
   spec: string;
@@ -32,6 +23,15 @@ export interface SupervisorRecord {
   tmux: { session: string; window: string; pane: string } | null;
   depends_on: string[];
   lock: 'flock' | 'flock-helper';
+  /** Where this sidecar's output begins in output.log ("the current run"). */
+  output_offset?: number;
+}
+
+/** The port is held by a process that is not the service's child. */
+export interface PortConflict {
+  port: number;
+  pid: number | null;
+  command: string;
 }
 
 export interface ServiceRecord {
@@ -53,6 +53,7 @@ export interface ServiceRecord {
   health: HealthRecord | null;
   /** In backoff/crashloop: when the next start is due. */
   next_restart_at: string | null;
+  conflict?: PortConflict | null;
 }
 
 export interface StateFile {

@@ -2,20 +2,19 @@
 // started, or (for tasks) completed, as the other sidecars' state.json say.
 // Watched with inotify on each dependency's dir, with a slow poll as a net.
 
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { PlanNode } from '../plan/types.js';
-import { readJson } from '../state/atomic.js';
-import { STATE_FILE } from '../state/dirs.js';
+import { ensureServiceDir } from '../state/dirs.js';
 import { isLocked } from '../state/lock.js';
-import type { StateFile } from '../state/types.js';
+import { stateFileOf } from '../state/read.js';
 
 const STARTED = new Set(['starting', 'healthy', 'unhealthy', 'reloading', 'completed']);
 
 /** Whether `dep`'s state satisfies the condition, for this run of the stack. */
 export function dependencyReady(stateDir: string, dep: PlanNode['dependsOn'][number], runId: string | null): boolean {
   const dir = path.join(stateDir, dep.key);
-  const s = readJson<StateFile>(path.join(dir, STATE_FILE));
+  const s = stateFileOf(dir);
   if (!s) return false;
   // A state.json left by an earlier run says nothing about this one.
   if (runId !== null ? s.supervisor.run_id !== runId : !isLocked(dir)) return false;
@@ -63,9 +62,8 @@ export function waitForDependencies(
     if (signal.aborted) return resolve(false);
     signal.addEventListener('abort', onAbort, { once: true });
     for (const d of deps) {
-      const dir = path.join(stateDir, d.key);
       try {
-        mkdirSync(dir, { recursive: true });
+        const dir = ensureServiceDir(stateDir, d.key);
         watchers.push(watch(dir, { persistent: false }, check));
       } catch {
         /* the poll still sees it */

@@ -19,19 +19,25 @@ export type Lifecycle =
   | { state: 'stopping'; reason: string }
   | { state: 'stopped'; reason: string };
 
-/** Where each state may go next. `stopping` is reachable from everywhere but `stopped`. */
-const NEXT: Record<ServiceStateName, readonly ServiceStateName[]> = {
-  pending: ['building', 'starting', 'failed'],
-  building: ['starting', 'backoff', 'crashloop', 'failed', 'healthy', 'unhealthy', 'exited'],
-  starting: ['healthy', 'unhealthy', 'exited', 'completed', 'failed', 'backoff', 'crashloop', 'reloading', 'building', 'starting'],
-  healthy: ['unhealthy', 'exited', 'completed', 'failed', 'backoff', 'crashloop', 'reloading', 'building', 'starting'],
-  unhealthy: ['healthy', 'exited', 'completed', 'failed', 'backoff', 'crashloop', 'reloading', 'building', 'starting'],
-  reloading: ['starting', 'building', 'healthy', 'unhealthy', 'exited', 'backoff', 'crashloop'],
+/**
+ * Where each state may go next: the only paths a service takes. `stopping` is
+ * reachable from everywhere but `stopping` and `stopped`; `stopped` is final.
+ * A state listed as its own successor may be re-entered with new details
+ * (pending: the keys still waited for; backoff: the next attempt).
+ */
+export const NEXT: Readonly<Record<ServiceStateName, readonly ServiceStateName[]>> = {
+  // A build or spawn can fail before any child ran: straight to backoff, exited or failed.
+  pending: ['pending', 'building', 'starting', 'backoff', 'crashloop', 'exited', 'failed'],
+  building: ['building', 'starting', 'backoff', 'crashloop', 'exited', 'failed'],
+  starting: ['starting', 'building', 'healthy', 'unhealthy', 'reloading', 'exited', 'completed', 'failed', 'backoff', 'crashloop'],
+  healthy: ['starting', 'building', 'unhealthy', 'reloading', 'exited', 'completed', 'failed', 'backoff', 'crashloop'],
+  unhealthy: ['starting', 'building', 'healthy', 'reloading', 'exited', 'completed', 'failed', 'backoff', 'crashloop'],
+  reloading: ['starting', 'building', 'healthy', 'unhealthy', 'exited', 'failed', 'backoff', 'crashloop'],
   exited: ['starting', 'building'],
   completed: ['starting', 'building'],
   failed: ['starting', 'building'],
-  backoff: ['starting', 'building', 'crashloop', 'backoff'],
-  crashloop: ['starting', 'building', 'crashloop', 'backoff'],
+  backoff: ['backoff', 'crashloop', 'starting', 'building', 'exited', 'failed'],
+  crashloop: ['crashloop', 'backoff', 'starting', 'building', 'exited', 'failed'],
   stopping: ['stopped'],
   stopped: [],
 };
@@ -39,6 +45,16 @@ const NEXT: Record<ServiceStateName, readonly ServiceStateName[]> = {
 export function checkTransition(from: ServiceStateName, to: ServiceStateName): boolean {
   if (to === 'stopping') return from !== 'stopped' && from !== 'stopping';
   return NEXT[from].includes(to);
+}
+
+/** A state change the table does not allow: a bug in devport, never a user error. */
+export class IllegalTransition extends Error {
+  constructor(
+    readonly from: ServiceStateName,
+    readonly to: ServiceStateName,
+  ) {
+    super(`illegal state transition ${from} → ${to}`);
+  }
 }
 
 /** A one-line description for the pane, `ls` and errors. */

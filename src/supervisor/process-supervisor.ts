@@ -2,15 +2,17 @@
 // for dependencies, builds, spawns the child in a pty, probes its health,
 // restarts it per policy with backoff, and stops its whole generation.
 
-import type { ServiceStateName } from '../state/types.js';
+import { findPortHolder, holdsSocket, listenerInodes } from '../plan/listening.js';
+import type { PortConflict } from '../state/types.js';
 import { sleep } from '../sys/kill.js';
+import { generationProcesses, isRunning } from '../sys/procfs.js';
 import { Backoff, shouldRestart } from './backoff.js';
 import { spawnChild, type ChildHandle } from './child.js';
 import { waitForDependencies } from './deps.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import { stopChild, type StopOutcome } from './graceful.js';
 import { probe, type ProbeResult } from './health.js';
-import { checkTransition, describeLifecycle, type Lifecycle } from './lifecycle.js';
+import { describeLifecycle, type Lifecycle } from './lifecycle.js';
 import type { Service, Sidecar } from './sidecar.js';
 
 type Request = 'restart' | 'stop';
@@ -93,6 +95,8 @@ export class ProcessSupervisor implements Service {
   #restarts = 0;
   #lastExit: ExitInfo | undefined;
   #healthyAt: number | null = null;
+  /** The port is held by someone else (set when a child fails while it is; cleared by the next start). */
+  #conflict: PortConflict | null = null;
   readonly #backoff = new Backoff();
   readonly #mail = new Mailbox();
   readonly #stopCtl = new AbortController();
@@ -113,11 +117,6 @@ export class ProcessSupervisor implements Service {
   // ---- the one place where the lifecycle changes --------------------------------
 
   private enter(next: Lifecycle, extra: { health?: ProbeResult; reason?: string } = {}): void {
-    const from: ServiceStateName = this.#life.state;
-    if (!checkTransition(from, next.state) && !(from === next.state && (next.state === 'pending' || next.state === 'backoff'))) {
-      this.sc.say(`internal: unexpected transition ${from} → ${next.state}`);
-    }
-    this.#life = next;
     const child = this.#child && this.#child.exit === undefined ? this.#child : undefined;
     const exit = this.#lastExit;
     let nextRestartAt: string | null = null;
@@ -150,8 +149,8 @@ export class ProcessSupervisor implements Service {
       }
     }
     const health = extra.health ? { ok: extra.health.ok, detail: extra.health.detail, checked_at: new Date().toISOString() } : this.sc.record.state.health;
-    this.sc.update({
-      state: next.state,
+    // Checked against the lifecycle table: an illegal transition throws (a bug, caught by tests).
+    this.sc.transition(next.state, {
       pid: child?.pid ?? null,
       pgid: child?.pgid ?? null,
       pid_start: child?.start ?? null,
@@ -162,7 +161,9 @@ export class ProcessSupervisor implements Service {
       reason,
       health: next.state === 'pending' || next.state === 'stopped' ? null : health,
       next_restart_at: nextRestartAt,
+      conflict: this.#conflict,
     });
+    this.#life = next;
   }
 
   // ---- Service --------------------------------------------------------------------
@@ -171,11 +172,16 @@ export class ProcessSupervisor implements Service {
     try {
       await this.loop();
     } catch (err: unknown) {
-      this.sc.say(`internal error: ${(err as Error).stack ?? String(err)}`);
-      this.stop('internal error in the supervisor');
+      this.bug(err);
     }
     // The loop ends only once a stop has begun; wait for it to finish.
     await this.#stopped;
+  }
+
+  /** A bug in the supervisor (an illegal transition, a throw in the health loop): say so, stop the child. */
+  private bug(err: unknown): void {
+    this.sc.say(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.stop('internal error in the supervisor');
   }
 
   restart(): { accepted: boolean; message: string } {
@@ -242,10 +248,11 @@ export class ProcessSupervisor implements Service {
       this.enter({ state: 'building', generation: this.#generation + 1 });
       const built = await this.runBuild(this.node.build);
       if (this.#stopReason !== undefined) return 'stop';
-      if (!built.ok) return this.afterFailure(`build failed: ${built.detail}`, { code: built.code, signal: null });
+      if (!built.ok) return this.afterEnd(`build failed: ${built.detail}`, { code: built.code, signal: null });
     }
     const gen = ++this.#generation;
     this.#healthyAt = null;
+    this.#conflict = null;
     const spawned = spawnChild({
       command: this.node.command,
       cwd: this.node.cwd,
@@ -256,8 +263,8 @@ export class ProcessSupervisor implements Service {
     });
     if (!spawned.ok) {
       this.sc.say(spawned.reason);
-      this.#lastExit = { code: 127, signal: null };
-      return this.afterFailure(spawned.reason, this.#lastExit);
+      // As if the command had exited 127 (the shell's "not found"): the restart policy decides.
+      return this.afterEnd(spawned.reason, { code: 127, signal: null });
     }
     const child = spawned.child;
     this.#child = child;
@@ -265,7 +272,7 @@ export class ProcessSupervisor implements Service {
     this.enter({ state: 'starting', generation: gen }, this.isTask ? {} : { health: { ok: false, detail: 'starting' } });
 
     const healthCtl = new AbortController();
-    if (!this.isTask) void this.healthLoop(child, gen, healthCtl.signal);
+    if (!this.isTask) this.healthLoop(child, gen, healthCtl.signal).catch((err: unknown) => this.bug(err));
     const mailCtl = new AbortController();
     const outcome = await Promise.race([
       child.exited.then((exit) => ({ kind: 'exit' as const, exit })),
@@ -284,37 +291,36 @@ export class ProcessSupervisor implements Service {
       return 'again';
     }
 
-    // The child ended by itself: reap what it left, then decide.
-    this.#lastExit = outcome.exit;
+    // The child ended by itself. Is its port held by another program (it died of EADDRINUSE)?
+    const failedExit = outcome.exit.code !== 0 || outcome.exit.signal !== null;
+    this.#conflict = failedExit && !this.isTask ? this.foreignHolder(child) : null;
+    // Reap what it left, then decide.
     const rest = await this.stopGeneration(child);
     if (rest.survivors.length > 0) this.sc.say(`could not kill: ${rest.survivors.join(', ')}`);
     this.#child = undefined;
     if (this.#stopReason !== undefined) return 'stop';
-    const words = describeExit(outcome.exit);
+    const c = this.#conflict;
+    const words = c ? `${describeExit(outcome.exit)}: port ${c.port} is in use by ${c.command || 'another process'} (pid ${c.pid})` : describeExit(outcome.exit);
+    return this.afterEnd(words, outcome.exit);
+  }
+
+  /** A child (or its build, or its spawn) ended without being asked to: complete, fail, stay exited, or back off per policy. */
+  private async afterEnd(words: string, exit: ExitInfo): Promise<'again' | 'stop'> {
+    this.#lastExit = exit;
     if (this.isTask) {
-      if (outcome.exit.code === 0 && outcome.exit.signal === null) this.enter({ state: 'completed', exit: outcome.exit });
-      else this.enter({ state: 'failed', exit: outcome.exit, reason: words });
+      if (exit.code === 0 && exit.signal === null) this.enter({ state: 'completed', exit });
+      else this.enter({ state: 'failed', exit, reason: words });
       this.sc.say(`task ${words}`);
       return this.park();
     }
-    if (!shouldRestart(this.node.restart, outcome.exit, false)) {
-      this.enter({ state: 'exited', exit: outcome.exit, reason: words });
+    if (!shouldRestart(this.node.restart, exit, false)) {
+      this.enter({ state: 'exited', exit, reason: words });
       this.sc.say(`${words}; restart = "${this.node.restart}": not restarting`);
-      return this.park();
-    }
-    return this.afterFailure(words, outcome.exit);
-  }
-
-  /** Backoff (or crash loop) before the next generation; a restart request cuts the wait short. */
-  private async afterFailure(reason: string, exit: ExitInfo): Promise<'again' | 'stop'> {
-    this.#lastExit = exit;
-    if (this.isTask) {
-      this.enter({ state: 'failed', exit, reason });
       return this.park();
     }
     const now = Date.now();
     const b = this.#backoff.fail(now, this.#healthyAt === null ? 0 : now - this.#healthyAt);
-    this.enter(b.crashloop ? { state: 'crashloop', delayMs: b.delayMs, attempt: b.attempt, reason } : { state: 'backoff', delayMs: b.delayMs, attempt: b.attempt, reason });
+    this.enter(b.crashloop ? { state: 'crashloop', delayMs: b.delayMs, attempt: b.attempt, reason: words } : { state: 'backoff', delayMs: b.delayMs, attempt: b.attempt, reason: words });
     this.sc.say(describeLifecycle(this.#life));
     const timer = new AbortController();
     const t = setTimeout(() => timer.abort(), b.delayMs);
@@ -345,6 +351,44 @@ export class ProcessSupervisor implements Service {
     });
   }
 
+  // ---- the child and its port -----------------------------------------------------
+
+  /** Running, not a zombie: a probe answered by anything else says nothing about this child. */
+  private childRunning(child: ChildHandle): boolean {
+    return child.exit === undefined && isRunning(child.pid);
+  }
+
+  /**
+   * Who listens on the service's port, when it is neither this child nor anything
+   * of its generation: a program that held the port before the child started (a
+   * holder younger than the child may be its own doing, a docker-proxy say, and
+   * one /proc cannot name is given the benefit of the doubt).
+   */
+  private foreignHolder(child: ChildHandle): PortConflict | null {
+    const port = this.node.port;
+    if (port === null) return null;
+    const inodes = listenerInodes(port);
+    if (!inodes || inodes.size === 0 || holdsSocket(child.pid, inodes)) return null;
+    const ours = generationProcesses({ pid: child.pid, pgid: child.pgid, marker: this.sc.marker, notBefore: this.sc.startTicks });
+    if (ours.some((pid) => holdsSocket(pid, inodes))) return null;
+    const holder = findPortHolder(port);
+    if (!holder || (holder.start !== null && child.start !== null && holder.start >= child.start)) return null;
+    return { port, pid: holder.pid, command: holder.command };
+  }
+
+  /** Whether a passing probe went to this service's port: then its holder must be this child's. */
+  private probesOwnPort(): boolean {
+    const h = this.node.health;
+    if (this.node.port === null) return false;
+    if (h.type === 'tcp') return true;
+    if (h.type !== 'http' || !h.url) return false;
+    try {
+      return Number(new URL(h.url).port) === this.node.port;
+    } catch {
+      return false;
+    }
+  }
+
   // ---- health ---------------------------------------------------------------------
 
   private async healthLoop(child: ChildHandle, gen: number, signal: AbortSignal): Promise<void> {
@@ -365,8 +409,14 @@ export class ProcessSupervisor implements Service {
     let pause = 10;
     const fastUntil = child.spawnedAt + 1000;
     for (;;) {
-      const r = await probe(h, ctx, signal);
+      let r = await probe(h, ctx, signal);
       if (current() !== 'starting') return;
+      // Only this child can make its service healthy: not while it is gone, not through another program on its port.
+      if (r.ok && !this.childRunning(child)) return;
+      if (r.ok && this.probesOwnPort()) {
+        const other = this.foreignHolder(child);
+        if (other) r = { ok: false, detail: `port ${other.port} answers, but ${other.command || 'another process'} (pid ${other.pid}) holds it, not this service's child` };
+      }
       if (r.ok) {
         this.#healthyAt = Date.now();
         this.enter({ state: 'healthy', generation: gen }, { health: r });
@@ -393,6 +443,7 @@ export class ProcessSupervisor implements Service {
       if (r.ok) {
         failures = 0;
         if (state === 'unhealthy') {
+          if (!this.childRunning(child)) return;
           this.#healthyAt = Date.now();
           this.enter({ state: 'healthy', generation: gen }, { health: r });
         } else this.noteHealth(r);

@@ -2,7 +2,7 @@
 // GET /state, GET /events (SSE: the state now, then every change),
 // GET /logs?tail=N, POST /restart, POST /stop.
 
-import { lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,8 @@ export interface RpcHandlers {
   state(): StateFile;
   subscribe(fn: (s: StateFile) => void): () => void;
   logFile: string;
+  /** Where the current run's output begins in logFile. */
+  logStart: () => number;
   restart(): { accepted: boolean; message: string };
   stop(): void;
 }
@@ -31,17 +33,35 @@ function unlinkQuiet(p: string): void {
 }
 
 /**
+ * The private directory for sockets whose real path is too long: like tmux and
+ * ssh-agent, it must be ours and 0700, or it is refused (another user who made
+ * it first could replace the socket). $XDG_RUNTIME_DIR first: it is per-user.
+ */
+export function runtimeDir(): string {
+  const uid = process.getuid?.() ?? 0;
+  const base = process.env.XDG_RUNTIME_DIR || os.tmpdir();
+  const dir = path.join(base, `devport-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err: unknown) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private directory of uid ${uid} (owner ${st.uid}, mode ${(st.mode & 0o777).toString(8)}${st.isSymbolicLink() ? ', a symlink' : ''}): refusing to put rpc.sock there; remove it`);
+  }
+  return dir;
+}
+
+/**
  * Where the socket is bound: rpc.sock itself, or, when that path is too long
- * for a unix socket, a short path in a private runtime dir with rpc.sock as a
- * symlink to it (clients read the link; see rpc/client.ts).
+ * for a unix socket, a short path in the private runtime dir with rpc.sock as
+ * a symlink to it (clients read the link; see rpc/client.ts).
  */
 function bindPath(dir: string): { bind: string; link: string | null } {
   const sock = path.join(dir, RPC_SOCK);
   if (Buffer.byteLength(sock) <= MAX_SOCKET_PATH) return { bind: sock, link: null };
-  const base = process.env.XDG_RUNTIME_DIR || os.tmpdir();
-  const runtime = path.join(base, `devport-${process.getuid?.() ?? 'u'}`);
-  mkdirSync(runtime, { recursive: true, mode: 0o700 });
-  return { bind: path.join(runtime, `${fnv1a(dir).toString(36)}.sock`), link: sock };
+  return { bind: path.join(runtimeDir(), `${fnv1a(dir).toString(36)}.sock`), link: sock };
 }
 
 export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ close(): Promise<void> }> {
@@ -72,7 +92,7 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
       case 'GET /logs': {
         const n = Math.max(0, Math.min(100_000, Number(url.searchParams.get('tail') ?? 100) || 0));
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-        const lines = tailLines(h.logFile, n);
+        const lines = tailLines(h.logFile, n, url.searchParams.get('all') === '1' ? {} : { since: h.logStart() });
         res.end(lines.length > 0 ? lines.join('\n') + '\n' : '');
         return;
       }
@@ -91,16 +111,21 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
 
   unlinkQuiet(bind);
   if (link) unlinkQuiet(link);
-  // The socket is created 0600 from the start: no window where others could connect.
+  // Created 0600 with no window where others could connect: the umask is process-wide, so it
+  // is narrowed only around the bind, which listen() does synchronously for a path (builds and
+  // children spawned meanwhile would inherit it); the directory around it is private anyway.
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => resolve());
+  });
   const oldMask = process.umask(0o177);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bind, () => resolve());
-    });
+    server.listen(bind);
   } finally {
     process.umask(oldMask);
   }
+  await listening;
+  chmodSync(bind, 0o600);
   if (link) symlinkSync(bind, link);
 
   return {

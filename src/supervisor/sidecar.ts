@@ -1,18 +1,23 @@
 // The shell every sidecar shares: it owns .devport/<key>/ (lock, state.json,
-// output.log, rpc.sock), answers signals, and runs one Service inside.
+// output.log, rpc.sock), answers signals, and runs one Service inside. Every
+// state change goes through Sidecar.transition, checked against the lifecycle
+// table; an illegal one is a bug and throws.
 
-import { mkdirSync } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { failure, UserError } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
-import { readJson, writeFileAtomic } from '../state/atomic.js';
-import { ensureStateDir, OUTPUT_LOG, STATE_FILE } from '../state/dirs.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { ensureServiceDir, OUTPUT_LOG, STATE_FILE } from '../state/dirs.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import type { ServiceRecord, StateFile, SupervisorRecord } from '../state/types.js';
-import { generationProcesses, isSameProcess, readStat, ticksAt, type Generation } from '../sys/procfs.js';
-import { killGeneration } from '../sys/kill.js';
+import { readState } from '../state/read.js';
+import type { ServiceRecord, ServiceStateName, StateFile, SupervisorRecord } from '../state/types.js';
+import { readStat, ticksAt, type Generation } from '../sys/procfs.js';
+import { GenerationTracker } from '../sys/kill.js';
+import { verifyChild } from '../sys/trust.js';
 import { VERSION } from '../version.js';
-import { OutputLog } from './output-log.js';
+import { checkTransition, IllegalTransition } from './lifecycle.js';
+import { OutputLog, ROTATE_BYTES } from './output-log.js';
 import { startRpcServer } from './rpc-server.js';
 
 /** What runs inside a sidecar: a supervised process, or a proxy's router. */
@@ -25,10 +30,13 @@ export interface Service {
   stop(reason: string): void;
 }
 
-/** The env entries every process of a service carries: how escaped descendants are found. */
-export function serviceMarker(plan: Plan, node: PlanNode): string[] {
-  return [`DEVPORT_KEY=${node.key}`, `DEVPORT_PROJECT_DIR=${plan.projectDir}`];
+/** The env entries every process of a service carries: how escaped descendants are found, and how a recorded pid proves it is ours. */
+export function serviceMarker(projectDir: string, key: string): string[] {
+  return [`DEVPORT_KEY=${key}`, `DEVPORT_PROJECT_DIR=${projectDir}`];
 }
+
+/** A change to the state record other than the state itself (that is `transition`'s). */
+export type StatePatch = Partial<Omit<ServiceRecord, 'state'>>;
 
 const DIM = (s: string) => (process.stdout.isTTY ? `\u001b[2m${s}\u001b[22m` : s);
 
@@ -40,7 +48,10 @@ export class Sidecar {
   readonly startTicks: number | null = readStat(process.pid)?.start ?? null;
   #record: StateFile;
   #written = '';
+  #lost = false;
   readonly #subscribers = new Set<(s: StateFile) => void>();
+  /** Called once when the state dir is gone or cannot be written: the service must stop. */
+  onLost: (reason: string) => void = () => {};
 
   constructor(
     readonly plan: Plan,
@@ -48,12 +59,13 @@ export class Sidecar {
     readonly lockKind: HeldLock['kind'],
   ) {
     this.dir = path.join(plan.stateDir, node.key);
-    this.output = new OutputLog(path.join(this.dir, OUTPUT_LOG));
-    this.marker = serviceMarker(plan, node);
+    this.output = new OutputLog(path.join(this.dir, OUTPUT_LOG), ROTATE_BYTES, () => this.update({}, { output_offset: 0 }));
+    this.marker = serviceMarker(plan.projectDir, node.key);
     const now = new Date().toISOString();
     const supervisor: SupervisorRecord = {
       key: node.key,
       pid: process.pid,
+      pid_start: this.startTicks,
       started_at: now,
       version: VERSION,
       spec: plan.spec,
@@ -61,6 +73,7 @@ export class Sidecar {
       tmux: process.env.TMUX && process.env.TMUX_PANE ? { session: plan.tmuxSession, window: '', pane: process.env.TMUX_PANE } : null,
       depends_on: node.dependsOn.map((d) => d.key),
       lock: lockKind,
+      output_offset: this.output.start,
     };
     const state: ServiceRecord = {
       type: node.kind,
@@ -78,6 +91,7 @@ export class Sidecar {
       since: now,
       health: null,
       next_restart_at: null,
+      conflict: null,
     };
     this.#record = { supervisor, state };
   }
@@ -86,17 +100,45 @@ export class Sidecar {
     return this.#record;
   }
 
-  /** Merges `patch` into the state; writes state.json and notifies subscribers when something changed. */
-  update(patch: Partial<ServiceRecord>, supervisor: Partial<SupervisorRecord> = {}): void {
+  get state(): ServiceStateName {
+    return this.#record.state.state;
+  }
+
+  /** The one way a state changes. An illegal transition is a bug in devport: it throws. */
+  transition(to: ServiceStateName, patch: StatePatch = {}): void {
+    const from = this.#record.state.state;
+    if (!checkTransition(from, to)) throw new IllegalTransition(from, to);
+    this.write({ ...patch, state: to, since: from === to ? this.#record.state.since : new Date().toISOString() }, {});
+  }
+
+  /** Merges `patch` (never the state itself) into the record; writes and notifies when something changed. */
+  update(patch: StatePatch, supervisor: Partial<SupervisorRecord> = {}): void {
+    this.write(patch, supervisor);
+  }
+
+  private write(patch: Partial<ServiceRecord>, supervisor: Partial<SupervisorRecord>): void {
     const state = { ...this.#record.state, ...patch };
-    if (patch.state !== undefined && patch.state !== this.#record.state.state && patch.since === undefined) state.since = new Date().toISOString();
     this.#record = { supervisor: { ...this.#record.supervisor, ...supervisor }, state };
     // A probe that only refreshed checked_at is not a change worth a write.
     const comparable = JSON.stringify({ ...this.#record, state: { ...state, health: state.health ? { ...state.health, checked_at: '' } : null } });
     if (comparable === this.#written) return;
     this.#written = comparable;
-    writeFileAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(this.#record, null, 2) + '\n');
+    if (!this.#lost) {
+      try {
+        writeFileAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(this.#record, null, 2) + '\n', 0o600);
+      } catch (err: unknown) {
+        this.lose(`cannot write ${STATE_FILE}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
     for (const fn of this.#subscribers) fn(this.#record);
+  }
+
+  /** The state dir went away (or cannot be written): nobody can see this sidecar any more, so it stops its service. */
+  lose(reason: string): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    this.say(`${reason}: stopping`);
+    this.onLost(reason);
   }
 
   subscribe(fn: (s: StateFile) => void): () => void {
@@ -118,18 +160,22 @@ export class Sidecar {
   }
 }
 
-/** Kills what a SIGKILLed predecessor left: its recorded child group (if that pid is still ours) and anything with the marker. */
-async function reapOrphans(dir: string, marker: string[], say: (m: string) => void): Promise<void> {
-  const prev = readJson<StateFile>(path.join(dir, STATE_FILE));
+/**
+ * Kills what a SIGKILLed predecessor left: its recorded child — only once that
+ * pid proves to be this service's (start time, env marker) — and anything else
+ * carrying the marker.
+ */
+async function reapOrphans(prev: StateFile | undefined, marker: string[], say: (m: string) => void): Promise<void> {
   // A predecessor that stopped cleanly made sure nothing of it was left.
-  if (!prev || prev.state.state === 'stopped') return;
-  const pid = prev.state.pid;
-  const same = pid !== null && isSameProcess(pid, prev.state.pid_start);
-  const gen: Generation = { pid: same ? pid : null, pgid: same ? prev.state.pgid : null, marker, notBefore: ticksAt(Date.parse(prev.supervisor.started_at)) };
-  const found = generationProcesses(gen);
+  if (prev?.state.state === 'stopped') return;
+  const child = prev ? verifyChild(prev.state, marker) : undefined;
+  const started = prev ? Date.parse(prev.supervisor.started_at) : NaN;
+  const gen: Generation = { pid: child?.pid ?? null, pgid: child?.pgid ?? null, marker, notBefore: Number.isFinite(started) ? ticksAt(started) : null };
+  const tracker = new GenerationTracker(gen);
+  const found = tracker.scan();
   if (found.length === 0) return;
   say(`reaping ${found.length} process(es) left by a previous sidecar: ${found.join(', ')}`);
-  await killGeneration(gen);
+  await tracker.kill();
 }
 
 /** The pane is known from the environment; the window id costs a tmux round trip, so it comes later, off the start-up path. */
@@ -147,14 +193,44 @@ function lookupTmuxWindow(sidecar: Sidecar): void {
   }, 1500).unref();
 }
 
-export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidecar) => Promise<Service>): Promise<number> {
+/** Watches the state dir: removed or replaced (rm -rf .devport) means this sidecar is lost. */
+function watchStateDir(sidecar: Sidecar): FSWatcher | undefined {
+  const id = (() => {
+    const st = statSync(sidecar.dir);
+    return `${st.dev}:${st.ino}`;
+  })();
+  const check = () => {
+    let now: string;
+    try {
+      const st = statSync(sidecar.dir);
+      now = `${st.dev}:${st.ino}`;
+    } catch {
+      now = '';
+    }
+    if (now !== id) sidecar.lose(`its state dir ${sidecar.dir} was removed`);
+  };
+  try {
+    const w = watch(sidecar.dir, { persistent: false }, check);
+    w.on('error', check);
+    return w;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SidecarOptions {
+  /** Checked once the lock is held: false when the `up` that launched this sidecar gave up meanwhile. */
+  stillWanted?: () => boolean;
+}
+
+export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidecar) => Promise<Service>, opts: SidecarOptions = {}): Promise<number> {
   const node = plan.nodes.find((n) => n.key === key);
   if (!node) {
     throw new UserError([failure('SERVICE_UNKNOWN', `no service "${key}" in the plan`, { hint: `the services are: ${plan.nodes.map((n) => n.key).join(', ')}` })]);
   }
-  ensureStateDir(plan.stateDir);
-  const dir = path.join(plan.stateDir, key);
-  mkdirSync(dir, { recursive: true });
+  // Builds and children get the umask of whoever ran `up`, not tmux's.
+  if (plan.umask !== undefined) process.umask(plan.umask);
+  const dir = ensureServiceDir(plan.stateDir, key);
   const lock = await acquireLock(dir);
   if (!lock.ok) {
     if (lock.reason === 'held') {
@@ -166,12 +242,28 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     }
     throw new Error(`cannot lock ${dir}: ${lock.detail}`);
   }
+  if (opts.stillWanted && !opts.stillWanted()) {
+    lock.lock.release();
+    return 0;
+  }
 
+  const prev = readState(dir);
   const sidecar = new Sidecar(plan, node, lock.lock.kind);
-  await reapOrphans(dir, sidecar.marker, (m) => sidecar.say(m));
-  sidecar.update({ state: 'pending' });
+  // The first write at once: `up` and `down` see a live sidecar with this run's id from now on.
+  sidecar.update({});
+  await reapOrphans(prev.kind === 'ok' ? prev.file : undefined, sidecar.marker, (m) => sidecar.say(m));
   const service = await makeService(sidecar);
+  sidecar.onLost = (reason) => service.stop(reason);
+  const dirWatch = watchStateDir(sidecar);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => service.stop(`${sig} received`));
+  // A bug must not orphan the child: say why, stop the service, then exit.
+  const onBug = (err: unknown) => {
+    sidecar.say(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    service.stop('internal error in the supervisor');
+    setTimeout(() => process.exit(70), node.stopTimeoutMs + 5000).unref();
+  };
+  process.on('uncaughtException', onBug);
+  process.on('unhandledRejection', onBug);
   // The child first (run() spawns it before its first await), the control socket right after.
   const running = service.run();
   let rpc: { close(): Promise<void> };
@@ -180,12 +272,14 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
       state: () => sidecar.record,
       subscribe: (fn) => sidecar.subscribe(fn),
       logFile: sidecar.output.file,
+      logStart: () => sidecar.record.supervisor.output_offset ?? 0,
       restart: () => service.restart(),
       stop: () => service.stop('stop requested over rpc.sock'),
     });
   } catch (err: unknown) {
     service.stop(`rpc.sock failed: ${(err as Error).message}`);
     await running;
+    dirWatch?.close();
     sidecar.output.close();
     lock.lock.release();
     throw err;
@@ -195,6 +289,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   try {
     await running;
   } finally {
+    dirWatch?.close();
     await rpc.close();
     sidecar.output.close();
     lock.lock.release();

@@ -32,11 +32,32 @@ export function isRunning(pid: number): boolean {
   return s !== undefined && s.state !== 'Z' && s.state !== 'X';
 }
 
-/** The same process as recorded (pid not reused), still running. */
+/** The same process as recorded (pid not reused), still running. A missing start time proves nothing: false. */
 export function isSameProcess(pid: number, start: number | null): boolean {
+  if (start === null || !Number.isSafeInteger(pid) || pid <= 0) return false;
   const s = readStat(pid);
   if (!s || s.state === 'Z' || s.state === 'X') return false;
-  return start === null || s.start === start;
+  return s.start === start;
+}
+
+/**
+ * Processes devport must never signal, whatever a file says: pid 0 and 1, this
+ * process and every ancestor (the shell, the terminal, tmux, an agent).
+ */
+export function protectedPids(): Set<number> {
+  const out = new Set([0, 1, process.pid]);
+  for (let pid = process.ppid, hops = 0; pid > 1 && hops < 256 && !out.has(pid); hops++) {
+    out.add(pid);
+    const s = readStat(pid);
+    if (!s) break;
+    pid = s.ppid;
+  }
+  return out;
+}
+
+/** This process's own group: never signalled as a group. */
+export function ownPgid(): number {
+  return readStat(process.pid)?.pgid ?? process.pid;
 }
 
 export function allPids(): number[] {
@@ -91,15 +112,24 @@ export function ticksAt(epochMs: number, marginMs = 2000): number | null {
 /**
  * Every live process that belongs to a service's child: its group, its session,
  * its descendants, and anything carrying the service's env marker (which catches
- * a daemon that called setsid and was reparented to init).
+ * a daemon that called setsid and was reparented to init). Never this process
+ * or its ancestors.
  */
-export function generationProcesses(gen: Generation, exclude: ReadonlySet<number> = new Set([process.pid])): number[] {
+export function generationProcesses(gen: Generation, exclude: ReadonlySet<number> = protectedPids()): number[] {
+  return generationStats(gen, exclude).map((s) => s.pid);
+}
+
+/** generationProcesses with each process's stat (its start time tells it apart from a later reuse of its pid). */
+export function generationStats(gen: Generation, exclude: ReadonlySet<number> = protectedPids()): ProcStat[] {
   const stats = allPids()
     .map(readStat)
     .filter((s): s is ProcStat => s !== undefined && s.state !== 'Z' && s.state !== 'X' && !exclude.has(s.pid));
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
   const found = new Set<number>();
-  if (gen.pgid !== null) for (const s of stats) if (s.pgid === gen.pgid || s.sid === gen.pgid) found.add(s.pid);
-  if (gen.pid !== null && stats.some((s) => s.pid === gen.pid)) found.add(gen.pid);
+  // A group or session id of 0 or 1 is the kernel's or init's: never "the child's group".
+  const pgid = gen.pgid !== null && gen.pgid > 1 ? gen.pgid : null;
+  if (pgid !== null) for (const s of stats) if (s.pgid === pgid || s.sid === pgid) found.add(s.pid);
+  if (gen.pid !== null && gen.pid > 1 && byPid.has(gen.pid)) found.add(gen.pid);
   if (gen.marker.length > 0) {
     const notBefore = gen.notBefore ?? 0;
     for (const s of stats) {
@@ -121,5 +151,5 @@ export function generationProcesses(gen: Generation, exclude: ReadonlySet<number
       }
     }
   }
-  return [...found];
+  return [...found].flatMap((pid) => byPid.get(pid) ?? []);
 }

@@ -1,0 +1,44 @@
+// The one reader of state.json. A file devport did not necessarily write: only
+// a regular file (no FIFO, no symlink), at most STATE_MAX_BYTES, and it must
+// match the state schema — otherwise it is reported, never trusted.
+
+import path from 'node:path';
+import { checkJson } from '../util/json-check.js';
+import { readRegularFile } from '../util/read-file.js';
+import { STATE_FILE } from './dirs.js';
+import { STATE_SCHEMA } from './schema.js';
+import type { ServiceRecord, StateFile } from './types.js';
+
+/** A state file is a few KiB; anything near this is not one of ours. */
+export const STATE_MAX_BYTES = 256 * 1024;
+
+export type StateRead = { kind: 'ok'; file: StateFile } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
+
+export function readState(dir: string): StateRead {
+  const r = readRegularFile(path.join(dir, STATE_FILE), { maxBytes: STATE_MAX_BYTES, noFollow: true });
+  if (!r.ok) return r.reason === 'missing' ? { kind: 'missing' } : { kind: 'invalid', reason: `state.json ${r.detail}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(r.text);
+  } catch {
+    // A sidecar writes by rename, so a torn file is not ours either.
+    return { kind: 'invalid', reason: 'state.json is not JSON' };
+  }
+  const errors = checkJson(STATE_SCHEMA, value);
+  if (errors.length > 0) return { kind: 'invalid', reason: `state.json does not match the state schema: ${errors.slice(0, 3).join('; ')}` };
+  const file = value as StateFile;
+  if (file.supervisor.key !== path.basename(dir)) return { kind: 'invalid', reason: `state.json names key "${file.supervisor.key}", not "${path.basename(dir)}"` };
+  return { kind: 'ok', file };
+}
+
+/** The state file, or undefined when it is missing or invalid. */
+export function stateFileOf(dir: string): StateFile | undefined {
+  const r = readState(dir);
+  return r.kind === 'ok' ? r.file : undefined;
+}
+
+/** The service's state as written by the sidecar of `runId` (a state of an earlier run says nothing about this one). */
+export function stateOfRun(file: StateFile | undefined, runId: string | null): ServiceRecord | undefined {
+  if (!file) return undefined;
+  return runId === null || file.supervisor.run_id === runId ? file.state : undefined;
+}

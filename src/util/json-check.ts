@@ -1,0 +1,60 @@
+// A JSON Schema checker for the subset devport's schemas use: type (or a list
+// of types), enum, const, minimum, maximum, required, properties,
+// additionalProperties: false, items, oneOf. The same checker holds files read
+// at run time (state.json) and the published schemas in tests.
+
+export type JsonSchema = {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  description?: string;
+  format?: string;
+  type?: string | readonly string[];
+  enum?: readonly unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  required?: readonly string[];
+  properties?: Readonly<Record<string, JsonSchema>>;
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  oneOf?: readonly JsonSchema[];
+};
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/** The places where `value` breaks `schema` ("$.state.pid: expected integer|null, got string"); empty when it holds. */
+export function checkJson(schema: JsonSchema, value: unknown, at = '$'): string[] {
+  const errors: string[] = [];
+  if (schema.type !== undefined) {
+    const types: readonly string[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
+    const t = typeOf(value);
+    if (!types.includes(t) && !(t === 'integer' && types.includes('number'))) return [`${at}: expected ${types.join('|')}, got ${t}`];
+  }
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
+  if ('const' in schema && schema.const !== value) errors.push(`${at}: expected ${JSON.stringify(schema.const)}`);
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${at}: ${value} is below ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${at}: ${value} is above ${schema.maximum}`);
+  }
+  if (typeOf(value) === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const r of schema.required ?? []) if (!(r in obj)) errors.push(`${at}: missing ${r}`);
+    for (const [k, v] of Object.entries(obj)) {
+      const sub = schema.properties?.[k];
+      if (sub) errors.push(...checkJson(sub, v, `${at}.${k}`));
+      else if (schema.additionalProperties === false) errors.push(`${at}: unexpected ${k}`);
+    }
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...checkJson(schema.items as JsonSchema, v, `${at}[${i}]`)));
+  if (schema.oneOf) {
+    const passing = schema.oneOf.filter((s) => checkJson(s, value, at).length === 0);
+    if (passing.length !== 1) errors.push(`${at}: matches ${passing.length} of oneOf`);
+  }
+  return errors;
+}
