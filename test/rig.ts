@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = path.join(REPO, 'dist', 'cli', 'devport.js');
+// DEVPORT_TEST_CLI runs the end-to-end tests against another build (e.g. an older commit's, to see a test fail before its fix).
+export const CLI = process.env.DEVPORT_TEST_CLI ?? path.join(REPO, 'dist', 'cli', 'devport.js');
 
 export interface RunResult {
   code: number | null;
