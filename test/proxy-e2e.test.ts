@@ -34,6 +34,8 @@ const API = `
 const http = require('http');
 console.log('api: booting, pid ' + process.pid);
 console.log('api: loading routes');
+// Output is private to the user (output.log is 0600): the 502 page must not show it.
+console.log('api: db password hunter2-e2e');
 // Slow to start: a restart leaves a window in which requests must be held.
 setTimeout(() => http.createServer((q, s) => s.end(JSON.stringify({ pid: process.pid, url: q.url }))).listen(process.env.PORT, '127.0.0.1'), Number(process.env.DELAY || 0));
 process.on('SIGTERM', () => process.exit(0));
@@ -88,7 +90,7 @@ name = "web"
     const loop = await fetchText(`${web}/loop/x`);
     assert.equal(loop.status, 508);
 
-    // Stop the upstream: a 502 page naming the route, the upstream, its state and its output.
+    // Stop the upstream: a 502 page naming the route, the upstream and its state, not its output.
     await rpcRequest(apiDir, 'POST', '/stop');
     await waitFor('api stopped', () => stateOf('web_api').state.state === 'stopped');
     const page = await fetchText(`${web}/api/x`, { accept: 'text/html' });
@@ -96,15 +98,20 @@ name = "web"
     assert.match(page.type, /^text\/html/);
     assert.match(page.body, /Route \/api\/ \(api\) could not reach its upstream: it is not running\./);
     assert.match(page.body, /Upstream: web_api on 127\.0\.0\.1:\d+, state: stopped/);
-    assert.match(page.body, /api: loading routes/);
+    assert.match(page.body, /devport logs web_api/);
+    assert.doesNotMatch(page.body, /hunter2|api: loading routes/);
     const plain = await fetchText(`${web}/api/x`);
     assert.match(plain.type, /^text\/plain/);
     assert.match(plain.body, /^502 Bad Gateway\n/);
+    assert.match(plain.body, /devport logs web_api/);
+    assert.doesNotMatch(plain.body, /hunter2|api: loading routes/);
 
     // The access lines are in the proxy's output.
     const logs = await rig.run(['logs', 'web', '-n', '50'], { cwd: P() });
     assert.match(logs.stdout, /web \| GET \/api\/held → api 200 \d+\.\dms/);
     assert.match(logs.stdout, /web \| GET \/api\/x → api 502 \d+\.\dms/);
+    // The secret the page kept back is where the page points: devport logs.
+    assert.match((await rig.run(['logs', 'web_api', '-n', '50'], { cwd: P() })).stdout, /hunter2-e2e/);
     assert.equal((await rig.run(['down'], { cwd: P() })).code, 0);
   });
 });

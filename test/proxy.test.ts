@@ -1,5 +1,6 @@
 // The router with real upstream servers and real sockets: matching, stripping,
-// static files, fall-through, headers, streaming, WebSockets, loops.
+// path normalisation, static files, fall-through, headers, streaming,
+// WebSockets, loops; exec upstreams held while they restart.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,17 +14,21 @@ import type { Plan, PlanNode, PlanRoute } from '../src/plan/types.js';
 import { AccessLog } from '../src/proxy/access-log.js';
 import { destroyAgents } from '../src/proxy/forward.js';
 import { Router } from '../src/proxy/router.js';
-import { Upstreams } from '../src/proxy/upstreams.js';
+import { climbsOut } from '../src/proxy/static.js';
+import { Upstreams, type Upstream } from '../src/proxy/upstreams.js';
+import { writeFileAtomic } from '../src/state/atomic.js';
+import type { ServiceStateName } from '../src/state/types.js';
 import { freePort, waitFor } from './rig.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-proxy-'));
 const servers: { close(): void }[] = [];
 const logLines: string[] = [];
 
-function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      servers.push({ close: () => (server.closeAllConnections(), server.close()) });
+function listen(server: http.Server | net.Server, host = '127.0.0.1', port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      servers.push({ close: () => ('closeAllConnections' in server && server.closeAllConnections(), server.close()) });
       const a = server.address();
       resolve(typeof a === 'object' && a ? a.port : 0);
     });
@@ -46,19 +51,22 @@ let proxyPort = 0;
 let router: Router;
 let wss: WebSocketServer;
 
-function node(routes: PlanRoute[]): PlanNode {
+function node(routes: PlanRoute[], holdTimeoutMs = 2000): PlanNode {
   return {
     key: 'web', name: 'web', prefix: 'WEB', kind: 'proxy', parent: null, command: [], cwd: dir, port: 0, portSource: 'allocated', host: '127.0.0.1',
     url: null, env: {}, envNames: [], health: { type: 'tcp', intervalMs: 200, timeoutMs: 30000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300, url: null, command: null, expectStatus: null },
     restart: 'on-failure', stopSignal: 'SIGTERM', stopTimeoutMs: 5000, dependsOn: [], watch: [], watchIgnore: [], build: null, compose: null,
-    proxy: { holdTimeoutMs: 2000, routes },
+    proxy: { holdTimeoutMs, routes },
   };
 }
 
-const get = (p: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> =>
+type Answer = { status: number; headers: http.IncomingHttpHeaders; body: string };
+
+/** A GET with the path sent as written (fetch and URL would resolve its dot segments). */
+const getFrom = (port: number, p: string, headers: Record<string, string> = {}): Promise<Answer> =>
   new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port: proxyPort, path: p, headers, agent: false }, (res) => {
+      .get({ host: '127.0.0.1', port, path: p, headers, agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
@@ -67,12 +75,51 @@ const get = (p: string, headers: Record<string, string> = {}): Promise<{ status:
       .on('error', reject);
   });
 
+const get = (p: string, headers: Record<string, string> = {}): Promise<Answer> => getFrom(proxyPort, p, headers);
+
+/** Settles with `p`, or rejects once `ms` have passed: every wait in these tests has a deadline. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** A WebSocket handshake with the path sent as written: the status and, after a 101, the first (short, text) frame. */
+function upgradeTo(port: number, p: string): Promise<{ status: number; first?: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+    const req = http.request({ host: '127.0.0.1', port, path: p, headers, agent: false });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('upgrade', (_res, socket, head: Buffer) => {
+      let buf = head;
+      // A server frame: 0x81, a 7-bit length, the unmasked payload.
+      const frame = () => {
+        const len = (buf[1] ?? 0) & 0x7f;
+        if (buf.length < 2 + len) return;
+        socket.destroy();
+        resolve({ status: 101, first: buf.subarray(2, 2 + len).toString() });
+      };
+      socket.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        frame();
+      });
+      frame();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const json = async (p: string, headers: Record<string, string> = {}) => JSON.parse((await get(p, headers)).body) as { name: string; url: string; headers: Record<string, string>; method: string; body: string };
 
 before(async () => {
   const api = await listen(echoServer('api'));
   const app = await listen(echoServer('app'));
   const exact = await listen(echoServer('exact'));
+  const admin = await listen(echoServer('admin'));
   const notFound = await listen(
     http.createServer((req, res) => {
       res.statusCode = 404;
@@ -95,6 +142,10 @@ before(async () => {
     socket.on('message', (m) => socket.send(`echo:${m.toString()}`));
   });
   const wsPort = await listen(wsHttp);
+  // Refuses every handshake with a plain 400.
+  const ws400 = http.createServer();
+  ws400.on('upgrade', (_req, socket: net.Socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\nConnection: close\r\n\r\nno ws\r\n'));
+  const ws400Port = await listen(ws400);
 
   mkdirSync(path.join(dir, 'site', 'sub'), { recursive: true });
   writeFileSync(path.join(dir, 'site', 'index.html'), '<h1>home</h1>');
@@ -111,6 +162,7 @@ before(async () => {
   const routes: PlanRoute[] = [
     h('api', '/api/', api, { stripPrefix: true }),
     h('exact', '/exact', exact),
+    h('admin', '/admin', admin),
     h('legacy', '/app/legacy/', notFound, { fallthrough: true }),
     h('legacy-strict', '/strict/', notFound),
     { type: 'static', prefix: '/app/', name: 'site', root: path.join(dir, 'site'), spa: false, stripPrefix: true, fallthrough: false },
@@ -118,6 +170,7 @@ before(async () => {
     { type: 'static', prefix: '/spa/', name: 'spa', root: path.join(dir, 'spa'), spa: true, stripPrefix: true, fallthrough: false },
     h('events', '/events', sse),
     h('ws', '/ws/', wsPort, { stripPrefix: true }),
+    h('ws400', '/ws400/', ws400Port),
     h('origin', '/origin/', api, { stripPrefix: true, changeOrigin: true }),
     h('based', '/based/', api, { stripPrefix: true, url: `http://127.0.0.1:${api}/base/` }),
   ];
@@ -155,6 +208,31 @@ describe('matching and paths', () => {
   test('an http route with a base path prepends it', async () => {
     assert.equal((await json('/based/users?a=1')).url, '/base/users?a=1');
   });
+  test('dot segments are resolved before matching: /api/../admin is /admin, never /../admin at the api', async () => {
+    for (const p of ['/api/../admin', '/api/%2e%2e/admin', '/api/.%2E/admin', '/api/x/../../../../admin', '/api/./../admin/.']) {
+      const r = await json(p);
+      assert.equal(r.name, 'admin', p);
+      assert.match(r.url, /^\/admin\/?$/, p);
+    }
+  });
+  test('what the upstream receives has no dot segments; the query is kept byte for byte', async () => {
+    assert.equal((await json('/api/a/./b/../c?x=/../y&z=%2e%2e')).url, '/a/c?x=/../y&z=%2e%2e');
+    assert.equal((await json('/api/a/b/..')).url, '/a/', 'a trailing dot segment leaves its slash');
+    assert.equal((await json('/exact/a/%2E/b')).url, '/exact/a/b');
+    assert.equal((await json('/exact/x/../../api/q')).url, '/q', 'matched as /api/q, prefix stripped');
+  });
+  test('encoded slashes stay encoded and are never a segment boundary', async () => {
+    assert.equal((await json('/api/a%2Fb%5cc?q=%2f')).url, '/a%2Fb%5cc?q=%2f');
+    assert.equal((await get('/api%2fusers')).status, 404, '/api%2fusers is not under /api');
+    assert.equal((await get('/admin%2F..%2Fapi')).status, 400);
+  });
+  test('a ".." hidden behind an encoded slash, a backslash or a ";" is refused with 400', async () => {
+    for (const p of ['/api/..%2fadmin', '/api/..%2Fadmin', '/api/%2e%2e%5cadmin', '/api/..\\admin', '/api/a%2f..%2f..%2fadmin', '/api/..;/admin', '/api/%2e%2e;x/admin']) {
+      const r = await get(p);
+      assert.equal(r.status, 400, p);
+      assert.match(r.body, /400 Bad Request/, p);
+    }
+  });
   test('no route: 404 naming the routes', async () => {
     const r = await get('/nowhere');
     assert.equal(r.status, 404);
@@ -186,12 +264,19 @@ describe('static', () => {
     assert.equal((await get('/app/sub/')).body, '<h1>sub</h1>');
   });
   test('traversal out of the root is refused', async () => {
-    for (const p of ['/app/../secret.txt', '/app/%2e%2e/secret.txt', '/app/..%2fsecret.txt']) {
+    // Resolved by the router first (to /secret.txt: no route), or refused (400) for a hidden "..".
+    for (const p of ['/app/../secret.txt', '/app/%2e%2e/secret.txt', '/app/..%2fsecret.txt', '/app/sub/..%5c..%5csecret.txt']) {
       const r = await get(p);
       assert.notEqual(r.body, 'do not serve', p);
-      assert.ok([403, 404].includes(r.status), `${p}: ${r.status}`);
+      assert.ok([400, 403, 404].includes(r.status), `${p}: ${r.status}`);
     }
-    assert.equal((await get('/app/%2e%2e/secret.txt')).status, 403);
+    assert.equal((await get('/app/..%2fsecret.txt')).status, 400);
+    assert.notEqual((await get('/app/%252e%252e/secret.txt')).body, 'do not serve', 'decoded once only');
+    // Within the route, dot segments just resolve.
+    assert.equal((await get('/app/sub/../app.css')).body, 'body{}');
+    // The static route's own check still refuses what reaches it.
+    for (const rel of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/..%5csecret.txt', '/a%00']) assert.ok(climbsOut(rel), rel);
+    assert.ok(!climbsOut('/sub/index.html'));
   });
   test('a static miss falls through to the shorter app route', async () => {
     const r = await json('/app/users/42');
@@ -300,6 +385,19 @@ describe('WebSockets', () => {
     ws.close();
     await waitFor('upstream closed', () => wss.clients.size === 0, 3000);
   });
+  test('an upgrade path is resolved like any other: no dot segments reach the upstream', async () => {
+    const r = await upgradeTo(proxyPort, '/ws/a/./../b?q=/../1');
+    assert.equal(r.status, 101);
+    assert.equal(JSON.parse(r.first ?? '{}').url, '/b?q=/../1');
+    assert.equal((await upgradeTo(proxyPort, '/ws/..%2fx')).status, 400);
+  });
+  test('the access log has the status the upstream answered the handshake with', async () => {
+    assert.equal((await upgradeTo(proxyPort, '/ws/logged')).status, 101);
+    await waitFor('101 logged', () => logLines.some((l) => /^WS \/ws\/logged → ws 101 /.test(l)), 3000);
+    assert.equal((await upgradeTo(proxyPort, '/ws400/x')).status, 400);
+    const line = await waitFor('the 400 logged', () => logLines.find((l) => l.startsWith('WS /ws400/x ')), 3000);
+    assert.match(line, /^WS \/ws400\/x → ws400 400 /);
+  });
   test('a failed upstream handshake answers 502 on the socket', async () => {
     const dead = await new Promise<number>((resolve) => {
       const s = net.createServer();
@@ -326,5 +424,151 @@ describe('WebSockets', () => {
     });
     assert.match(answer, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
     await r2.close(0);
+  });
+});
+
+/** Upstreams that say when a request starts waiting: tests act on the hold itself, not after a sleep. */
+class SpyUpstreams extends Upstreams {
+  #onWait: ((key: string) => void) | undefined;
+
+  override whenReady(u: Upstream, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    this.#onWait?.(u.key);
+    return super.whenReady(u, timeoutMs, signal);
+  }
+
+  /** Resolves when a request to `key` starts waiting for it. */
+  waiting(key: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#onWait = (k) => {
+        if (k !== key) return;
+        this.#onWait = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+describe('exec upstreams', () => {
+  const stateDir = path.join(dir, 'exec-state');
+  const lines: string[] = [];
+  const HOLD_MS = 30_000;
+  let ups: SpyUpstreams;
+  let r: Router;
+  let port = 0;
+  let dualPort = 0;
+  let parkAt6: ((res: http.ServerResponse) => void) | undefined;
+
+  /** What a sidecar does: write its state.json. */
+  const writeState = (key: string, state: ServiceStateName) => {
+    mkdirSync(path.join(stateDir, key), { recursive: true });
+    writeFileAtomic(path.join(stateDir, key, 'state.json'), JSON.stringify({ state: { state } }));
+  };
+  /** A state the router has already read (its watcher would have): no poll in these tests. */
+  const setState = (key: string, state: ServiceStateName) => {
+    writeState(key, state);
+    const u = ups.get(key);
+    assert.ok(u);
+    ups.refresh(u);
+    assert.equal(u.state?.state, state);
+  };
+  const logged = (re: RegExp) => waitFor(`an access line ${re}`, () => lines.some((l) => re.test(l)), 3000);
+
+  before(async () => {
+    // Crashes on every request and says so in its state (as its sidecar would): "starting" again.
+    const crashing = await listen(
+      net.createServer((c) =>
+        c.once('data', () => {
+          writeState('crashing', 'starting');
+          c.destroy();
+        }),
+      ),
+    );
+    // On ::1 only, for now: parks /dual/a until the test answers it.
+    dualPort = await listen(
+      http.createServer((q, s) => (q.url === '/dual/a' && parkAt6 ? parkAt6(s) : s.end(JSON.stringify({ name: 'v6', url: q.url })))),
+      '::1',
+    );
+    const ports: Record<string, number> = { crashing, dual: dualPort, starting: await freePort(), down: await freePort() };
+    const keys = Object.keys(ports);
+    const plan = { stateDir, nodes: keys.map((key) => ({ key, port: ports[key] })) } as unknown as Plan;
+    ups = new SpyUpstreams(plan, keys);
+    const exec = (key: string): PlanRoute => ({ type: 'exec', prefix: `/${key}/`, name: key, key, stripPrefix: false, fallthrough: false, changeOrigin: false });
+    r = new Router({
+      node: node(keys.map(exec), HOLD_MS),
+      upstreams: ups,
+      log: new AccessLog((t) => lines.push(...t.trimEnd().split('\n'))),
+      outputTail: (key) => `${key}: listening, token=SECRET-${key}`,
+      authorized: (req) => req.headers['x-test-authorized'] === 'yes',
+    });
+    await r.listen('127.0.0.1', 0);
+    const a = r.server.address();
+    port = typeof a === 'object' && a ? a.port : 0;
+  });
+
+  after(async () => {
+    ups.stop();
+    await r.close(0);
+  });
+
+  test('a request that finds its upstream crashed is held, and released at once when its client hangs up (499)', async () => {
+    // Healthy by its last state, so the request takes the fast path, finds it gone, and is held.
+    setState('crashing', 'healthy');
+    const held = ups.waiting('crashing');
+    const req = http.get({ host: '127.0.0.1', port, path: '/crashing/x', agent: false });
+    req.on('error', () => {});
+    await within(held, 5000, 'hold');
+    req.destroy();
+    await logged(/^GET \/crashing\/x → crashing 499 /);
+  });
+
+  test('a request held for a starting upstream is released when its client hangs up (499)', async () => {
+    setState('starting', 'starting');
+    const held = ups.waiting('starting');
+    const req = http.get({ host: '127.0.0.1', port, path: '/starting/x', agent: false });
+    req.on('error', () => {});
+    await within(held, 5000, 'hold');
+    req.destroy();
+    await logged(/^GET \/starting\/x → starting 499 /);
+  });
+
+  test('a WebSocket upgrade held for a starting upstream stops waiting when its client hangs up', async () => {
+    setState('starting', 'starting');
+    const held = ups.waiting('starting');
+    const s = net.connect(port, '127.0.0.1', () =>
+      s.write('GET /starting/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+    );
+    s.on('error', () => {});
+    await within(held, 5000, 'hold');
+    s.destroy();
+    await logged(/^WS \/starting\/ws → starting 499 /);
+  });
+
+  test('while one request tries ::1, the others keep going to 127.0.0.1; ::1 is learned once it answers', async () => {
+    setState('dual', 'healthy');
+    const parked = new Promise<http.ServerResponse>((resolve) => (parkAt6 = resolve));
+    // Nothing on 127.0.0.1 yet: A is refused there and tries ::1, which holds it.
+    const a = getFrom(port, '/dual/a');
+    const atSix = await within(parked, 5000, 'request A at ::1');
+    // The upstream is back on 127.0.0.1 meanwhile: B must go there, not to ::1.
+    await listen(echoServer('v4'), '127.0.0.1', dualPort);
+    const b = await within(getFrom(port, '/dual/b'), 5000, 'answer to B');
+    assert.equal(JSON.parse(b.body).name, 'v4', 'B went to ::1 while A was only trying it');
+    atSix.end(JSON.stringify({ name: 'v6', url: '/dual/a' }));
+    assert.equal(JSON.parse((await within(a, 5000, 'answer to A')).body).name, 'v6');
+    assert.equal(JSON.parse((await getFrom(port, '/dual/c')).body).name, 'v6', '::1 answered: it is the learned host');
+  });
+
+  test('the 502 page names the route, the upstream, its state and `devport logs`, never its output', async () => {
+    setState('down', 'stopped');
+    for (const accept of ['text/html', 'text/plain']) {
+      const page = await getFrom(port, '/down/x', { accept });
+      assert.equal(page.status, 502);
+      assert.match(page.body, /Route \/down\/ \(down\) could not reach its upstream: it is not running\./);
+      assert.match(page.body, /Upstream: down on 127\.0\.0\.1:\d+, state: stopped/);
+      assert.match(page.body, /devport logs down/);
+      assert.doesNotMatch(page.body, /SECRET|token=/, 'the output tail is not for any HTTP client');
+    }
+    // The seam for a future dashboard token: a request the router authorizes sees the tail.
+    assert.match((await getFrom(port, '/down/x', { 'x-test-authorized': 'yes' })).body, /token=SECRET-down/);
   });
 });

@@ -1,5 +1,6 @@
 // The proxy's own answers: 502 (the upstream is down: which route, which
-// upstream, its state, its last output), 508 (a loop), 404 (no route).
+// upstream, its state; never its output, which is private), 508 (a loop),
+// 404 (no route), 400 (a path that would leave its route).
 // HTML for browsers, plain text for everything else.
 
 import type http from 'node:http';
@@ -10,7 +11,7 @@ export interface Page {
   title: string;
   /** Lines of explanation. */
   lines: string[];
-  /** A block shown as preformatted text (e.g. the output tail). */
+  /** A block shown as preformatted text (the output tail, for an authorized request only). */
   pre?: string;
 }
 

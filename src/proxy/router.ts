@@ -9,7 +9,7 @@ import type { PlanNode, PlanRoute } from '../plan/types.js';
 import type { AccessLog } from './access-log.js';
 import { forward, forwardCb, hasBody, HOPS_HEADER, type ForwardOutcome, type Target } from './forward.js';
 import { sendPage, type Page } from './pages.js';
-import { compileRoutes, matchRoutes, splitUrl, upstreamPath, type Route } from './routes.js';
+import { compileRoutes, matchRoutes, normalizePath, splitUrl, upstreamPath, type Route } from './routes.js';
 import { serveFile } from './static.js';
 import type { Upstream, Upstreams } from './upstreams.js';
 
@@ -20,14 +20,44 @@ export interface RouterOptions {
   node: PlanNode;
   upstreams: Upstreams;
   log: AccessLog;
-  /** The last lines of a service's output, for the 502 page. */
-  outputTail: (key: string) => string;
+  /** The last lines of a service's output: shown on the 502 page only to `authorized` requests. */
+  outputTail?: (key: string) => string;
+  /**
+   * Whether this request may see a service's output. output.log is private (0600) and a proxy on
+   * 0.0.0.0 answers the LAN, so nobody may until there is a dashboard token to check.
+   */
+  authorized?: (req: http.IncomingMessage) => boolean;
 }
 
 function hopsOf(req: http.IncomingMessage): number {
   const v = req.headers[HOPS_HEADER];
   const n = Number(Array.isArray(v) ? v[0] : v);
   return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+// Client gone while we hold the request: stop holding. Made only when a request is held:
+// an AbortController per request cost a sixth of the proxy's CPU (bench/proxy).
+const goneControllers = new WeakMap<http.ServerResponse, AbortController>();
+
+/** Aborts once the client's response is closed (the client went away, or we are done). */
+function clientGone(res: http.ServerResponse): AbortSignal {
+  let ctl = goneControllers.get(res);
+  if (!ctl) {
+    const c = new AbortController();
+    ctl = c;
+    goneControllers.set(res, c);
+    if (res.destroyed || res.writableFinished) c.abort();
+    else res.once('close', () => c.abort());
+  }
+  return ctl.signal;
+}
+
+/** What forwardExec needs besides the route and upstream. */
+interface ExecForward {
+  path: string;
+  declineOn404: boolean;
+  replayable: boolean;
+  hops: number;
 }
 
 function httpTarget(spec: Extract<PlanRoute, { type: 'http' }>, rest: string): Target {
@@ -46,6 +76,8 @@ export class Router {
   readonly #routes: Route[];
   readonly #sockets = new Set<net.Socket>();
   readonly #ws = createProxyServer({ ws: true, xfwd: true });
+  /** Per upgrade in flight: records the status the upstream answered its handshake with. */
+  readonly #wsStatus = new WeakMap<http.IncomingMessage, (status: number) => void>();
   #port = 0;
 
   constructor(private readonly opts: RouterOptions) {
@@ -61,6 +93,13 @@ export class Router {
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 30_000;
     this.#ws.on('error', () => {});
+    // 'upgrade' is the upstream's 101; 'response' is any other answer, relayed to the client as it is.
+    this.#ws.on('proxyReqWs', (proxyReq, req) => {
+      const note = this.#wsStatus.get(req);
+      if (!note) return;
+      proxyReq.once('upgrade', () => note(101));
+      proxyReq.once('response', (r: http.IncomingMessage) => note(r.statusCode ?? 502));
+    });
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -91,7 +130,7 @@ export class Router {
     return this.opts.node.proxy?.holdTimeoutMs ?? 10_000;
   }
 
-  private upstreamPage(route: Route, u: Upstream | undefined, detail: string): Page {
+  private upstreamPage(req: http.IncomingMessage, route: Route, u: Upstream | undefined, detail: string): Page {
     const s = u?.state;
     const state = s ? `${s.state}${s.reason ? ` (${s.reason})` : ''}${s.health && !s.health.ok ? ` — ${s.health.detail}` : ''}` : 'no state yet';
     return {
@@ -102,8 +141,14 @@ export class Router {
         u ? `Upstream: ${u.key} on ${u.host}:${u.port ?? '?'}, state: ${state}.` : '',
         u ? `devport logs ${u.key} shows its output; devport restart ${u.key} restarts it.` : '',
       ].filter(Boolean),
-      ...(u ? { pre: this.opts.outputTail(u.key) } : {}),
+      ...(u ? this.outputFor(req, u.key) : {}),
     };
+  }
+
+  /** The output tail for the 502 page, only for a request allowed to read it (none, for now). */
+  private outputFor(req: http.IncomingMessage, key: string): { pre?: string } {
+    const tail = this.opts.outputTail;
+    return tail && this.opts.authorized?.(req) === true ? { pre: tail(key) } : {};
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -120,7 +165,14 @@ export class Router {
       });
       return done('-', 508);
     }
-    const [path, query] = splitUrl(url);
+    const [rawPath, query] = splitUrl(url);
+    const path = normalizePath(rawPath);
+    if (path === null) {
+      sendPage(req, res, { status: 400, title: 'Bad Request', lines: ['A path segment hides a ".." behind an encoded slash (%2F, %5C), a backslash or a ";": refused, so it cannot leave its route.'] });
+      return done('-', 400);
+    }
+    // Static routes (serve-static's redirects) read req.url: give them the resolved path.
+    if (path !== rawPath) req.url = path + query;
     const candidates = matchRoutes(this.#routes, path);
     const replayable = (method === 'GET' || method === 'HEAD') && !hasBody(req);
     // The hot path: an exec upstream that is up, nothing to fall through to. No promises, no awaits.
@@ -133,24 +185,11 @@ export class Router {
           if (o.kind === 'responded') done(first.label, o.status);
           else if (o.kind === 'aborted') done(first.label, 499);
           // Unreachable (a crash since its last state): the careful path holds and retries.
-          else void this.forwardExec(req, res, first, u, { path: upstreamPath(first, path, query), declineOn404: false, replayable, hops, gone: () => new AbortController().signal }).then((st) => done(first.label, st === 'declined' ? 404 : st));
+          else void this.forwardExec(req, res, first, u, { path: upstreamPath(first, path, query), declineOn404: false, replayable, hops }).then((st) => done(first.label, st === 'declined' ? 404 : st));
         });
         return;
       }
     }
-    // Client gone while we hold the request: stop holding. Made only when a request is held:
-    // an AbortController per request cost a sixth of the proxy's CPU (bench/proxy).
-    let gone: AbortController | undefined;
-    const goneSignal = (): AbortSignal => {
-      if (!gone) {
-        const ctl = new AbortController();
-        gone = ctl;
-        if (res.destroyed || res.writableFinished) ctl.abort();
-        else res.once('close', () => ctl.abort());
-      }
-      return gone.signal;
-    };
-
     for (let i = 0; i < candidates.length; i++) {
       const route = candidates[i] as Route;
       const last = i === candidates.length - 1;
@@ -169,10 +208,10 @@ export class Router {
         case 'exec': {
           const u = this.opts.upstreams.get(spec.key);
           if (!u || u.port === null) {
-            sendPage(req, res, this.upstreamPage(route, u, 'it has no port'));
+            sendPage(req, res, this.upstreamPage(req, route, u, 'it has no port'));
             return done(route.label, 502);
           }
-          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops, gone: goneSignal });
+          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops });
           if (o === 'declined') continue;
           return done(route.label, o);
         }
@@ -181,13 +220,13 @@ export class Router {
           try {
             target = httpTarget(spec, upstreamPath(route, path, query));
           } catch {
-            sendPage(req, res, this.upstreamPage(route, undefined, `invalid url ${spec.url}`));
+            sendPage(req, res, this.upstreamPage(req, route, undefined, `invalid url ${spec.url}`));
             return done(route.label, 502);
           }
           const o = await forward(req, res, target, { hops, port: this.#port }, { declineOn404: spec.fallthrough && !last && replayable });
           if (o.kind === 'declined') continue;
           if (o.kind === 'unreachable') {
-            sendPage(req, res, this.upstreamPage(route, undefined, `${spec.url}: ${o.code}`));
+            sendPage(req, res, this.upstreamPage(req, route, undefined, `${spec.url}: ${o.code}`));
             return done(route.label, 502);
           }
           return done(route.label, o.kind === 'responded' ? o.status : 499);
@@ -210,54 +249,67 @@ export class Router {
   }
 
   /** Forwards to an exec upstream, holding while it restarts; returns the status sent, or 'declined'. */
-  private async forwardExec(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    route: Route,
-    u: Upstream,
-    o: { path: string; declineOn404: boolean; replayable: boolean; hops: number; gone: () => AbortSignal },
-  ): Promise<number | 'declined'> {
+  private async forwardExec(req: http.IncomingMessage, res: http.ServerResponse, route: Route, u: Upstream, o: ExecForward): Promise<number | 'declined'> {
     const ups = this.opts.upstreams;
-    const spec = route.spec as Extract<PlanRoute, { type: 'exec' }>;
-    if (ups.verdict(u) !== 'forward' && !(await ups.whenReady(u, this.holdTimeoutMs, o.gone()))) {
-      if (o.gone().aborted) return 499;
+    // clientGone() only where a request is held: it costs an AbortController.
+    if (ups.verdict(u) !== 'forward' && !(await ups.whenReady(u, this.holdTimeoutMs, clientGone(res)))) {
+      if (clientGone(res).aborted) return 499;
       const detail = ups.verdict(u) === 'wait' ? `not back within ${this.holdTimeoutMs} ms` : 'it is not running';
-      sendPage(req, res, this.upstreamPage(route, u, detail));
+      sendPage(req, res, this.upstreamPage(req, route, u, detail));
       return 502;
     }
     const deadline = Date.now() + this.holdTimeoutMs;
     for (;;) {
-      const result: ForwardOutcome = await forward(req, res, { host: u.host, port: u.port ?? 0, path: o.path, changeOrigin: spec.changeOrigin }, { hops: o.hops, port: this.#port }, { declineOn404: o.declineOn404 });
-      switch (result.kind) {
-        case 'responded':
-          return result.status;
-        case 'declined':
-          return 'declined';
-        case 'aborted':
-          return 499;
-        case 'unreachable': {
-          // A dev server may listen on ::1 only (Vite's "localhost" on some systems).
-          if (result.code === 'ECONNREFUSED' && u.host === '127.0.0.1' && o.replayable) {
-            u.host = '::1';
-            const again = await forward(req, res, { host: u.host, port: u.port ?? 0, path: o.path, changeOrigin: spec.changeOrigin }, { hops: o.hops, port: this.#port }, { declineOn404: o.declineOn404 });
-            if (again.kind !== 'unreachable') return again.kind === 'responded' ? again.status : again.kind === 'declined' ? 'declined' : 499;
-            u.host = '127.0.0.1';
-          }
-          // It went away between its last state and now (a crash, a restart): hold and try again.
-          ups.refresh(u);
-          if (o.replayable && Date.now() < deadline && (await ups.whenReady(u, deadline - Date.now(), o.gone())) && !o.gone().aborted) {
-            await new Promise((r) => setTimeout(r, 20));
-            continue;
-          }
-          if (o.gone().aborted) return 499;
-          sendPage(req, res, this.upstreamPage(route, u, result.code === 'ECONNREFUSED' ? 'connection refused' : result.code));
-          return 502;
-        }
-        default: {
-          const never: never = result;
-          return never;
-        }
+      const result = await this.attemptExec(req, res, route, u, o);
+      if (result.kind === 'responded') return result.status;
+      if (result.kind === 'declined') return 'declined';
+      if (result.kind === 'aborted') return 499;
+      // It went away between its last state and now (a crash, a restart): hold and try again.
+      ups.refresh(u);
+      if (o.replayable && Date.now() < deadline && (await ups.whenReady(u, deadline - Date.now(), clientGone(res))) && !clientGone(res).aborted) {
+        await new Promise((r) => setTimeout(r, 20));
+        if (clientGone(res).aborted) return 499;
+        continue;
       }
+      if (clientGone(res).aborted) return 499;
+      sendPage(req, res, this.upstreamPage(req, route, u, result.code === 'ECONNREFUSED' ? 'connection refused' : result.code));
+      return 502;
+    }
+  }
+
+  /**
+   * One try at the upstream's learned host and, when 127.0.0.1 refuses, one at ::1 (a dev server
+   * may listen on ::1 only: Vite's "localhost" on some systems).
+   */
+  private async attemptExec(req: http.IncomingMessage, res: http.ServerResponse, route: Route, u: Upstream, o: ExecForward): Promise<ForwardOutcome> {
+    const spec = route.spec as Extract<PlanRoute, { type: 'exec' }>;
+    const ctx = { hops: o.hops, port: this.#port };
+    // A local copy: u is shared by every request to this upstream, across the awaits below.
+    const target: Target = { host: u.host, port: u.port ?? 0, path: o.path, changeOrigin: spec.changeOrigin };
+    const first = await forward(req, res, target, ctx, o);
+    if (first.kind !== 'unreachable' || first.code !== 'ECONNREFUSED' || target.host !== '127.0.0.1' || !o.replayable) return first;
+    const again = await forward(req, res, { ...target, host: '::1' }, ctx, o);
+    if (again.kind === 'unreachable') return first;
+    // Learned only once ::1 has answered; meanwhile other requests still go to 127.0.0.1.
+    if (again.kind !== 'aborted') u.host = '::1';
+    return again;
+  }
+
+  /** Holds an upgrade until its exec upstream can take it: false when it will not, 'gone' when the client hung up. */
+  private async holdUpgrade(u: Upstream, socket: net.Socket): Promise<boolean | 'gone'> {
+    const ups = this.opts.upstreams;
+    if (ups.verdict(u) === 'forward') return true;
+    if (socket.destroyed) return 'gone';
+    const ctl = new AbortController();
+    // An upgraded socket is half-open capable: a client hanging up shows as 'end' (it never
+    // half-closes before its 101), a reset as 'close'.
+    const hangUp = () => ctl.abort();
+    socket.once('end', hangUp).once('close', hangUp);
+    try {
+      const ready = await ups.whenReady(u, this.holdTimeoutMs, ctl.signal);
+      return ctl.signal.aborted ? 'gone' : ready;
+    } finally {
+      socket.off('end', hangUp).off('close', hangUp);
     }
   }
 
@@ -271,21 +323,34 @@ export class Router {
     const hops = hopsOf(req) + 1;
     if (hops > MAX_HOPS) return fail(508, 'Loop Detected');
     const url = req.url ?? '/';
-    const [path, query] = splitUrl(url);
+    const [rawPath, query] = splitUrl(url);
+    const path = normalizePath(rawPath);
+    if (path === null) return fail(400, 'Bad Request');
     const route = matchRoutes(this.#routes, path).find((r) => r.spec.type !== 'static');
     if (!route) return fail(404, 'Not Found');
+    const t0 = performance.now();
+    const log = (status: number) => this.opts.log.line('WS', url, route.label, status, performance.now() - t0);
     let target: Target;
     if (route.spec.type === 'exec') {
       const u = this.opts.upstreams.get(route.spec.key);
       if (!u || u.port === null) return fail(502, 'Bad Gateway');
-      if (this.opts.upstreams.verdict(u) !== 'forward' && !(await this.opts.upstreams.whenReady(u, this.holdTimeoutMs))) return fail(502, 'Bad Gateway');
+      const ready = await this.holdUpgrade(u, socket);
+      if (ready === 'gone') {
+        socket.destroy();
+        return log(499);
+      }
+      if (!ready) {
+        fail(502, 'Bad Gateway');
+        return log(502);
+      }
       target = { host: u.host, port: u.port, path: upstreamPath(route, path, query), changeOrigin: route.spec.changeOrigin };
     } else if (route.spec.type === 'http') {
       target = httpTarget(route.spec, upstreamPath(route, path, query));
     } else return fail(404, 'Not Found');
-    const t0 = performance.now();
-    let status = 101;
-    socket.once('close', () => this.opts.log.line('WS', url, route.label, status, performance.now() - t0));
+    // What the upstream answered the handshake with (see 'proxyReqWs'); none yet when the client leaves first.
+    let status: number | undefined;
+    this.#wsStatus.set(req, (s) => (status = s));
+    socket.once('close', () => log(status ?? 499));
     req.url = target.path;
     req.headers[HOPS_HEADER] = String(hops);
     req.headers['x-forwarded-host'] = req.headers.host ?? '';
@@ -295,7 +360,9 @@ export class Router {
       head,
       { target: `http://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`, changeOrigin: target.changeOrigin },
       () => {
-        // The upstream could not be reached or refused the handshake.
+        // Unreachable, or broken off before answering. After an answer the client already has
+        // its status line: writing a 502 into that stream would corrupt it.
+        if (status !== undefined) return;
         status = 502;
         fail(502, 'Bad Gateway');
       },
