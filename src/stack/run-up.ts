@@ -11,7 +11,7 @@ import { JsonLogger } from '../events/json-logger.js';
 import type { Logger } from '../events/types.js';
 import type { Plan } from '../plan/types.js';
 import { rpcRequest } from '../rpc/client.js';
-import { ensureStateDir, PLAN_FILE, UP_LOG } from '../state/dirs.js';
+import { ensureServiceDir, ensureStateDir, UP_LOG } from '../state/dirs.js';
 import { acquireLock, lockedDirs, type HeldLock } from '../state/lock.js';
 import { readStat } from '../sys/procfs.js';
 import { colorEnabled, palette } from '../util/color.js';
@@ -143,6 +143,17 @@ export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
         }),
       ]);
     }
+    // Every state dir made (or checked: ours, no symlink) before anything starts; all problems at once.
+    const unsafe = plan.nodes.flatMap((node) => {
+      try {
+        ensureServiceDir(plan.stateDir, node.key);
+        return [];
+      } catch (err: unknown) {
+        if (UserError.is(err)) return err.failures;
+        throw err;
+      }
+    });
+    if (unsafe.length > 0) throw new UserError(unsafe);
     let useTmux = opts.tmux ?? tmuxAvailable();
     if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
     if (opts.tmux === true) useTmux = true;

@@ -38,6 +38,19 @@ export function serviceMarker(projectDir: string, key: string): string[] {
 /** A change to the state record other than the state itself (that is `transition`'s). */
 export type StatePatch = Partial<Omit<ServiceRecord, 'state'>>;
 
+/** output.log, never through a planted symlink or into something that is not a file. */
+function openOutput(file: string, onRotate: () => void): OutputLog {
+  try {
+    return new OutputLog(file, ROTATE_BYTES, onRotate);
+  } catch (err: unknown) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : code ? `cannot be opened (${code})` : 'is not a regular file';
+    throw new UserError([
+      failure('STATE_UNSAFE', `${file} ${why}: devport does not write through it`, { hint: `remove it (\`rm ${JSON.stringify(file)}\`); devport creates its output log itself` }),
+    ]);
+  }
+}
+
 const DIM = (s: string) => (process.stdout.isTTY ? `\u001b[2m${s}\u001b[22m` : s);
 
 export class Sidecar {
@@ -59,7 +72,7 @@ export class Sidecar {
     readonly lockKind: HeldLock['kind'],
   ) {
     this.dir = path.join(plan.stateDir, node.key);
-    this.output = new OutputLog(path.join(this.dir, OUTPUT_LOG), ROTATE_BYTES, () => this.update({}, { output_offset: 0 }));
+    this.output = openOutput(path.join(this.dir, OUTPUT_LOG), () => this.update({}, { output_offset: 0 }));
     this.marker = serviceMarker(plan.projectDir, node.key);
     const now = new Date().toISOString();
     const supervisor: SupervisorRecord = {
