@@ -1,6 +1,7 @@
 // `devport up --dry-run` and error output, through the built CLI.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -117,5 +118,43 @@ describe('devport up --dry-run', () => {
     const r = await rig.run(['up', '--dry-run', path.join(REPO, 'examples', 'quickstart')]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /web_api/);
+  });
+
+  test('a FIFO as the spec is refused at once (open() used to hang), found or given with -f', async () => {
+    rig.write('fifo/.keep', '');
+    execFileSync('mkfifo', [rig.path('fifo/devport.toml')]);
+    const file = rig.path('fifo/devport.toml');
+    for (const r of [await rig.run(['up', '--dry-run'], { cwd: rig.path('fifo'), timeoutMs: 10_000 }), await rig.run(['up', '--dry-run', '-f', file], { timeoutMs: 10_000 })]) {
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `error[SPEC_INVALID]: ${file} is a FIFO, not a regular file\nhint: the spec must be a regular file: pass the path of a devport.toml\n`);
+    }
+  });
+
+  test('a spec nested 3000 deep is SPEC_INVALID "nested too deep", not a stack trace', async () => {
+    rig.write('deep/devport.toml', `[[service]]\nname = "a"\ncommand = ["x"]\nenv = { A = ${'{ b = '.repeat(3000)}1${' }'.repeat(3000)} }\n`);
+    const r = await rig.run(['up', '--dry-run'], { cwd: rig.path('deep') });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^devport\.toml:4:\d+ error\[SPEC_INVALID\]: the spec is nested too deep: more than 32 levels/);
+    assert.doesNotMatch(r.stderr, /RangeError|\bat .*\.js:\d+/);
+  });
+
+  test('duration flags: malformed values and values past 24h are usage errors', async () => {
+    rig.write('flags/devport.toml', '[[service]]\nname = "t"\ntype = "task"\ncommand = ["node", "-e", "0"]\n');
+    const cwd = rig.path('flags');
+    const bad = await rig.run(['down', '--timeout', '5x'], { cwd });
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'error[USAGE]: --timeout 5x is not a duration\nhint: write --timeout 30s, --timeout 500ms or --timeout 1m\n');
+    for (const value of ['48h', '99999999999', '99999999999h']) {
+      const r = await rig.run(['down', '--timeout', value], { cwd });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `error[USAGE]: --timeout ${value} is longer than the maximum of 24h\nhint: write at most --timeout 24h: longer waits overflow Node's timers (which then fire at once)\n`);
+    }
+    // --wait-timeout is read once the plan is made, before anything starts.
+    for (const [value, message] of [['5x', 'is not a duration'], ['25h', 'is longer than the maximum of 24h']]) {
+      const r = await rig.run(['up', '--no-tmux', '--wait-timeout', value ?? ''], { cwd });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^error\\[USAGE\\]: --wait-timeout ${value} ${message}\\n`));
+      assert.equal(rig.exists('flags/.devport'), false);
+    }
   });
 });

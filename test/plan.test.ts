@@ -1,6 +1,7 @@
 // Keys and prefixes, env rules, templates in context, allocation stability and collisions.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -182,6 +183,49 @@ env = { LOG_LEVEL = "debug", SELF = "http://\${HOST}:\${PORT}" }
       `devport.toml:1:21 error[SPEC_INVALID]: env_file ".env.local" does not exist (${path.join(dir, '.env.local')})`,
       'hint: create it, or remove it from env_file (paths are relative to the spec)',
     ]);
+  });
+});
+
+describe('unsafe input at plan time', () => {
+  test('an env_file that is a FIFO is refused at its entry, without hanging', async () => {
+    const dir = project('env_file = ["fifo.env"]\n[[service]]\nname = "s"\ncommand = ["x"]\n');
+    execFileSync('mkfifo', [path.join(dir, 'fifo.env')]);
+    assert.deepEqual(await errorLines(dir), [
+      `devport.toml:1:13 error[SPEC_INVALID]: env_file "fifo.env" is a FIFO, not a regular file (${path.join(dir, 'fifo.env')})`,
+      'hint: env_file must name a regular dotenv file (NAME=value lines), not a FIFO, device or directory',
+    ]);
+  });
+
+  test('env_file = "/dev/zero" is refused (it used to grow to gigabytes), and so is one over 1 MiB', async () => {
+    const dir = project('env_file = "/dev/zero"\n[[service]]\nname = "s"\ncommand = ["x"]\n');
+    assert.deepEqual(await errorLines(dir), [
+      'devport.toml:1:12 error[SPEC_INVALID]: env_file "/dev/zero" is a device, not a regular file (/dev/zero)',
+      'hint: env_file must name a regular dotenv file (NAME=value lines), not a FIFO, device or directory',
+    ]);
+    const big = project('env_file = ".env"\n[[service]]\nname = "s"\ncommand = ["x"]\n', { '.env': `A=${'x'.repeat(1024 * 1024)}\n` });
+    assert.deepEqual(await errorLines(big), [
+      `devport.toml:1:12 error[SPEC_INVALID]: env_file ".env" is 1048579 bytes (at most 1048576 are read) (${path.join(big, '.env')})`,
+      'hint: an env_file is read up to 1 MiB: keep only NAME=value lines in it',
+    ]);
+  });
+
+  test('[env] entries doubling each other 40 deep: one positioned error naming the entry, quickly', async () => {
+    const lines = ['A40 = "x"'];
+    for (let i = 39; i >= 0; i--) lines.push(`A${i} = "\${A${i + 1}}\${A${i + 1}}"`);
+    const services = Array.from({ length: 20 }, (_, i) => `[[service]]\nname = "s${i}"\ncommand = ["x", "\${A0}"]\nno_port = true\n`).join('');
+    const dir = project(`[env]\n${lines.join('\n')}\n${services}`);
+    const t0 = Date.now();
+    // A23 is 2^17 = 131072 characters, the most a value may fill to; A22 would be twice that.
+    assert.deepEqual(await errorLines(dir), [
+      'devport.toml:20:14 error[SPEC_INVALID]: "A22" in [env] (for "s0") would be longer than 131072 characters once filled (at ${A23})',
+      'hint: a filled value may be at most 131072 characters (Linux\'s limit for one argument or env string); templates that use each other grow fast: A = "${B}${B}" doubles B',
+    ]);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  });
+
+  test('a command argument filled past the cap names the field', async () => {
+    const dir = project(`[env]\nA = "${'a'.repeat(70_000)}"\n[[service]]\nname = "s"\ncommand = ["x", "\${A}\${A}"]\n`);
+    assert.deepEqual((await errorLines(dir))[0], 'devport.toml:5:22 error[SPEC_INVALID]: "command[1]" in [[service]] "s" would be longer than 131072 characters once filled (at ${A})');
   });
 });
 

@@ -1,12 +1,13 @@
 // The exact text of every validation message: these are what users read.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { renderFailuresHuman } from '../src/errors/render.js';
-import { loadSpecText } from '../src/spec/load.js';
+import { loadSpec, loadSpecText } from '../src/spec/load.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-validate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -267,5 +268,91 @@ describe('spec validation messages', () => {
         '  |        ^^^^^',
       ].join('\n'),
     );
+  });
+});
+
+describe('spec hardening: reserved names, limits, unsafe input', () => {
+  test('a service whose key is reserved (.devport/isolation/) is an error at its name', () => {
+    assert.deepEqual(one('[[service]]\nname = "isolation"\ncommand = ["x"]\n'), [
+      'devport.toml:2:8 error[SPEC_INVALID]: service name "isolation" is reserved: devport keeps its own .devport/isolation/',
+      'hint: choose another name; devport reserves "capture", "compose", "isolation", "runtime"',
+    ]);
+    // The key is what collides: "Runtime" is keyed "runtime".
+    assert.equal(one('[[service]]\nname = "Runtime"\ncommand = ["x"]\n')[0], 'devport.toml:2:8 error[SPEC_INVALID]: service name "Runtime" (key "runtime") is reserved: devport keeps its own .devport/runtime/');
+  });
+
+  test('an exec route whose key is reserved is an error at its name; under a named proxy it is prefixed and fine', () => {
+    const route = (proxyName: string) => `[[service]]\ntype = "proxy"\n${proxyName}  [[service.routes]]\n  name = "compose"\n  path = "/"\n  command = ["x"]\n`;
+    assert.deepEqual(one(route('')), [
+      'devport.toml:4:10 error[SPEC_INVALID]: route name "compose" is reserved: devport keeps its own .devport/compose/',
+      'hint: choose another name; devport reserves "capture", "compose", "isolation", "runtime"',
+    ]);
+    assert.deepEqual(errors(route('name = "web"\n')), []);
+  });
+
+  test('inline tables nested 3000 deep: "nested too deep" at the 33rd level, no stack overflow', () => {
+    assert.deepEqual(one(`[env]\nA = ${'{ b = '.repeat(3000)}1${' }'.repeat(3000)}\n`), [
+      'devport.toml:2:197 error[SPEC_INVALID]: the spec is nested too deep: more than 32 levels of tables, lists and dotted keys',
+      'hint: a devport.toml needs a few levels (service → routes → health); flatten this value',
+    ]);
+  });
+
+  test('arrays nested 100 000 deep: "nested too deep", positioned', () => {
+    const [head] = one(`command = ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    assert.equal(head, 'devport.toml:1:43 error[SPEC_INVALID]: the spec is nested too deep: more than 32 levels of tables, lists and dotted keys');
+  });
+
+  test('a dotted key or table header of 100 000 segments: "nested too deep" in linear time', () => {
+    const deep = Array(100_000).fill('a').join('.');
+    const t0 = Date.now();
+    assert.equal(one(`${deep} = 1\n`)[0], 'devport.toml:1:1 error[SPEC_INVALID]: the spec is nested too deep: more than 32 levels of tables, lists and dotted keys');
+    assert.equal(one(`x = 1\n[${deep}]\ny = [[[1]]]\n`)[0], 'devport.toml:2:1 error[SPEC_INVALID]: the spec is nested too deep: more than 32 levels of tables, lists and dotted keys');
+    // The position index was quadratic in the segments: 32 000 took a minute.
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    // 32 levels are fine (as far as nesting goes: the key is unknown).
+    assert.match(one(`${Array(32).fill('a').join('.')} = 1\n`)[0], /unknown key "a" at the top level/);
+  });
+
+  test('a duration past 24h is an error naming the maximum; 24h itself is fine', () => {
+    assert.deepEqual(one(svc('command = ["x"]\nstop_timeout = "99999999999h"')), [
+      'devport.toml:4:16 error[SPEC_INVALID]: duration "99999999999h" for "stop_timeout" in [[service]] "api" is longer than the maximum of 24h',
+      'hint: write at most "24h": longer waits overflow Node\'s timers (which then fire at once)',
+    ]);
+    assert.equal(
+      one(svc('command = ["x"]\n[service.health]\ntimeout = "24h1ms"'))[0],
+      'devport.toml:5:11 error[SPEC_INVALID]: duration "24h1ms" for "timeout" in [service.health] of "api" is longer than the maximum of 24h',
+    );
+    assert.equal(one(`[[service]]\ntype = "proxy"\nhold_timeout = "${'9'.repeat(400)}s"\nroutes = []\n`)[0].split(' for ')[1], '"hold_timeout" in [[service]] #1 is longer than the maximum of 24h');
+    assert.deepEqual(errors(svc('command = ["x"]\nstop_timeout = "24h"\n[service.health]\ninterval = "1439m60s"')), []);
+  });
+
+  test('more than 256 services and routes: one error at the 257th, before anything else is checked', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `[[service]]\nname = "s${i}"\ncommand = ["x"]\n`).join('');
+    assert.deepEqual(errors(many(256)), []);
+    assert.deepEqual(one(`${many(200)}[[service]]\ntype = "proxy"\n${'[[service.routes]]\npath = "/"\ntype = "static"\nroot = "."\n'.repeat(100)}`), [
+      'devport.toml:823:1 error[SPEC_INVALID]: the spec has 301 services and routes: at most 256 are allowed',
+      'hint: each service is a sidecar process and a tmux window; split the stack into several devport.toml files of at most 256 services and routes',
+    ]);
+    const t0 = Date.now();
+    assert.match(one(many(20_000) + 'oops = 1\n')[0], /^devport\.toml:769:1 error\[SPEC_INVALID\]: the spec has 20000 services and routes: at most 256 are allowed$/);
+    assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+  });
+
+  test('the spec is read safely: a FIFO is refused without hanging, a huge file is refused, a missing one is not found', () => {
+    const fifo = path.join(dir, 'fifo.toml');
+    execFileSync('mkfifo', [fifo]);
+    const r = loadSpec(fifo);
+    assert.ok(!r.ok);
+    assert.deepEqual(r.failures.map((f) => [f.code, f.message, f.hint]), [
+      ['SPEC_INVALID', `${fifo} is a FIFO, not a regular file`, 'the spec must be a regular file: pass the path of a devport.toml'],
+    ]);
+    const big = path.join(dir, 'big.toml');
+    writeFileSync(big, `# ${'x'.repeat(1024 * 1024)}\n`);
+    const b = loadSpec(big);
+    assert.ok(!b.ok);
+    assert.deepEqual(b.failures.map((f) => [f.code, f.message]), [['SPEC_INVALID', `${big} is 1048579 bytes (at most 1048576 are read)`]]);
+    const gone = loadSpec(path.join(dir, 'nope.toml'));
+    assert.ok(!gone.ok);
+    assert.deepEqual(gone.failures.map((f) => [f.code, f.message]), [['SPEC_NOT_FOUND', `${path.join(dir, 'nope.toml')} does not exist`]]);
   });
 });

@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { failure, unwrap, UserError } from '../errors/failure.js';
-import { parseDuration } from '../spec/duration.js';
+import { MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from '../spec/duration.js';
 import { discoverSpec } from '../spec/discover.js';
 
 export interface SpecOptions {
@@ -27,11 +27,18 @@ export function splitList(values: readonly string[] | undefined): string[] | und
   return values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
-/** A duration flag: "30s", "500ms", or a bare number of seconds. */
+/** A duration flag: "30s", "500ms", or a bare number of seconds; at most MAX_DURATION_MS (24h). */
 export function parseDurationFlag(flag: string, value: string): number {
   const ms = /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : parseDuration(value);
   if (ms === undefined) {
     throw new UserError([failure('USAGE', `${flag} ${value} is not a duration`, { hint: `write ${flag} 30s, ${flag} 500ms or ${flag} 1m` })]);
+  }
+  if (ms > MAX_DURATION_MS) {
+    throw new UserError([
+      failure('USAGE', `${flag} ${value} is longer than the maximum of ${MAX_DURATION_TEXT}`, {
+        hint: `write at most ${flag} ${MAX_DURATION_TEXT}: longer waits overflow Node's timers (which then fire at once)`,
+      }),
+    ]);
   }
   return ms;
 }

@@ -2,15 +2,16 @@
 // (minus the deny-list and reserved names), env_file, [env], the service's
 // env, then what devport sets (PORT, HOST, <PREFIX>_PORT/_URL, DEVPORT_*).
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { failure, type Failure } from '../errors/failure.js';
+import { formatBytes, MAX_ENV_FILE_BYTES } from '../spec/limits.js';
 import type { EnvEntry, Spec } from '../spec/model.js';
 import type { Path } from '../spec/positions.js';
 import { isReservedEnvName } from '../spec/semantics.js';
 import { closest } from '../spec/suggest.js';
 import { fieldRef } from '../spec/where.js';
+import { readRegularFile } from '../util/read-file.js';
 import { expandTemplate } from './template.js';
 
 /** Never passed from the caller to a child: they describe the caller's terminal, not the child's. */
@@ -25,26 +26,32 @@ export function inheritedEnv(source: NodeJS.ProcessEnv, prefixes: ReadonlySet<st
   return out;
 }
 
+const ENV_FILE_HINTS = {
+  missing: 'create it, or remove it from env_file (paths are relative to the spec)',
+  symlink: 'point env_file at the file itself',
+  'not-a-file': 'env_file must name a regular dotenv file (NAME=value lines), not a FIFO, device or directory',
+  'too-large': `an env_file is read up to ${formatBytes(MAX_ENV_FILE_BYTES)}: keep only NAME=value lines in it`,
+  unreadable: 'check its permissions, or remove it from env_file',
+} as const;
+
+/** The env_file entries, read safely: only regular files (a FIFO cannot hang, /dev/zero cannot fill memory), at most 1 MiB each. */
 export function readEnvFiles(spec: Spec, prefixes: ReadonlySet<string>): { env: Record<string, string>; failures: Failure[] } {
   const env: Record<string, string> = {};
   const failures: Failure[] = [];
   for (const { file, path: at } of spec.envFiles) {
     const abs = path.resolve(spec.dir, file);
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (err: unknown) {
-      const code = (err as NodeJS.ErrnoException).code;
+    const read = readRegularFile(abs, { maxBytes: MAX_ENV_FILE_BYTES });
+    if (!read.ok) {
       failures.push(
-        failure('SPEC_INVALID', `env_file "${file}" ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`} (${abs})`, {
-          hint: 'create it, or remove it from env_file (paths are relative to the spec)',
+        failure('SPEC_INVALID', `env_file "${file}" ${read.detail} (${abs})`, {
+          hint: ENV_FILE_HINTS[read.reason],
           location: spec.positions.locate(spec.positions.valueSpan(at)),
         }),
       );
       continue;
     }
     // Reserved names in a shared .env (PORT=3000 is common) are devport's to set: skip them.
-    for (const [k, v] of Object.entries(parseEnv(text))) if (v !== undefined && !isReservedEnvName(k, prefixes)) env[k] = v;
+    for (const [k, v] of Object.entries(parseEnv(read.text))) if (v !== undefined && !isReservedEnvName(k, prefixes)) env[k] = v;
   }
   return { env, failures };
 }
@@ -67,9 +74,17 @@ export class TemplateFiller {
     const id = `${at.join('.')}\u0000${r.reason}`;
     if (!this.#reported.has(id)) {
       this.#reported.add(id);
-      const location = this.locateInString(at, r.offset, r.reason === 'unterminated' ? 2 : (('name' in r ? r.name.length : 0) + 3));
+      const nameLength = 'name' in r && r.name !== undefined ? r.name.length + 3 : 1;
+      const location = this.locateInString(at, r.offset, r.reason === 'unterminated' ? 2 : nameLength);
       const field = fieldRef(at, this.raw);
-      if (r.reason === 'unknown-name') {
+      if (r.reason === 'too-long') {
+        this.failures.push(
+          failure('SPEC_INVALID', `${field}${owner ? ` (for "${owner}")` : ''} would be longer than ${r.limit} characters once filled${r.name ? ` (at \${${r.name}})` : ''}`, {
+            hint: `a filled value may be at most ${r.limit} characters (Linux's limit for one argument or env string); templates that use each other grow fast: A = "\${B}\${B}" doubles B`,
+            location,
+          }),
+        );
+      } else if (r.reason === 'unknown-name') {
         const near = closest(r.name, scopeNames());
         const hint = laterNames.has(r.name)
           ? `"${r.name}" is set further down in [env]: move it above this entry`
@@ -83,7 +98,8 @@ export class TemplateFiller {
         this.failures.push(failure('SPEC_INVALID', `invalid variable name \${${r.name}} in ${field}`, { hint: 'names are letters, digits and "_"; write $$ for a literal $', location }));
       }
     }
-    return text;
+    // A value too long stays empty: its raw text, used by the next entry, would double again and cascade.
+    return r.reason === 'too-long' ? '' : text;
   }
 
   /** The source position of `offset` within the string value at `at` (exact unless escapes precede it). */

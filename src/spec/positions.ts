@@ -1,8 +1,13 @@
 // smol-toml gives values without positions, so this scanner walks the same
 // text (already accepted by the parser, so it can be lenient) and records
-// where every key, value, array element and table header sits.
+// where every key, value, array element and table header sits. It never
+// recurses or records past MAX_NESTING levels of path: deeper structures are
+// skipped flat and the first place is kept as `tooDeep`, so neither a
+// 3000-deep inline table nor a 100 000-segment dotted key costs more than a
+// linear scan.
 
 import type { SourceLocation } from '../errors/failure.js';
+import { MAX_NESTING } from './limits.js';
 
 export type Path = readonly (string | number)[];
 
@@ -27,13 +32,17 @@ export function pathKey(path: Path): string {
 export class PositionIndex {
   readonly #entries = new Map<string, Entry>();
   readonly #lineStarts: number[] = [0];
+  /** Where the text first nests deeper than MAX_NESTING levels (nothing deeper is indexed). */
+  readonly tooDeep: Span | undefined;
 
   constructor(
     readonly file: string,
     readonly text: string,
   ) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.#lineStarts.push(i + 1);
-    new Scanner(text, this.#entries).run();
+    const scanner = new Scanner(text, this.#entries);
+    scanner.run();
+    this.tooDeep = scanner.tooDeep;
   }
 
   get(path: Path): Entry | undefined {
@@ -96,14 +105,22 @@ const BARE_KEY = /[A-Za-z0-9_-]/;
 class Scanner {
   #i = 0;
   readonly #aot = new Map<string, number>();
+  tooDeep: Span | undefined;
 
   constructor(
     private readonly s: string,
     private readonly entries: Map<string, Entry>,
   ) {}
 
+  /** Remembers the first place nesting passes MAX_NESTING. */
+  private deep(start: number): null {
+    this.tooDeep ??= { start, end: start + 1 };
+    return null;
+  }
+
   run(): void {
-    let table: Path = [];
+    // null: inside a table nested too deep, whose keys are not indexed.
+    let table: Path | null = [];
     const s = this.s;
     while (this.#i < s.length) {
       this.skipWsNl();
@@ -116,8 +133,9 @@ class Scanner {
         const segs = this.dottedKey();
         this.skipWs();
         this.#i += isAot ? 2 : 1;
-        table = this.resolveHeader(segs.map((k) => k.name), isAot);
-        this.record(table, { header: { start, end: this.#i } });
+        table = segs.length > MAX_NESTING ? this.deep(start) : this.resolveHeader(segs.map((k) => k.name), isAot);
+        if (table !== null && table.length > MAX_NESTING) table = this.deep(start);
+        if (table !== null) this.record(table, { header: { start, end: this.#i } });
       } else {
         this.keyValue(table);
       }
@@ -146,12 +164,17 @@ class Scanner {
     this.entries.set(k, { ...this.entries.get(k), ...e });
   }
 
-  private keyValue(base: Path): void {
+  private keyValue(base: Path | null): void {
+    const start = this.#i;
     const keys = this.dottedKey();
-    let p: (string | number)[] = [...base];
-    for (const k of keys) {
-      p = [...p, k.name];
-      this.record(p, { key: k.span });
+    let p: (string | number)[] | null = null;
+    if (base !== null && base.length + keys.length > MAX_NESTING) this.deep(start);
+    else if (base !== null) {
+      p = [...base];
+      for (const k of keys) {
+        p = [...p, k.name];
+        this.record(p, { key: k.span });
+      }
     }
     this.skipWs();
     if (this.s[this.#i] === '=') this.#i++;
@@ -159,10 +182,21 @@ class Scanner {
     this.value(p);
   }
 
-  private value(path: Path): void {
+  /** `path` null: a value inside something nested too deep, skipped without recursing. */
+  private value(path: Path | null): void {
     const s = this.s;
     const start = this.#i;
     const c = s[this.#i];
+    if ((c === '[' || c === '{') && (path === null || path.length >= MAX_NESTING)) {
+      if (path !== null) this.deep(start);
+      this.skipStructure();
+      return;
+    }
+    if (path === null) {
+      if (c === '"' || c === "'") this.string();
+      else while (this.#i < s.length && !',]}\r\n#'.includes(s[this.#i] ?? '')) this.#i++;
+      return;
+    }
     if (c === '"' || c === "'") {
       this.string();
     } else if (c === '[') {
@@ -194,6 +228,26 @@ class Scanner {
       return;
     }
     this.record(path, { value: { start, end: this.#i } });
+  }
+
+  /** Skips an array or inline table and everything in it, iteratively (no recursion however deep). */
+  private skipStructure(): void {
+    const s = this.s;
+    let depth = 0;
+    while (this.#i < s.length) {
+      const c = s[this.#i];
+      if (c === '"' || c === "'") {
+        this.string();
+        continue;
+      }
+      if (c === '#') {
+        this.skipToLineEnd();
+        continue;
+      }
+      this.#i++;
+      if (c === '[' || c === '{') depth++;
+      else if ((c === ']' || c === '}') && --depth === 0) return;
+    }
   }
 
   /** Skips a string of any of TOML's four kinds; returns its decoded-enough text (for keys). */

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
+import { isReservedKey, RESERVED_KEYS } from '../state/dirs.js';
 import type { DepCondition, DepSpec, Spec } from './model.js';
 import type { Path } from './positions.js';
 import { closest } from './suggest.js';
@@ -72,6 +73,16 @@ export class Semantics {
   private checkKeys(): void {
     const seen = new Map<string, TreeNode>();
     for (const node of this.tree) {
+      if (isReservedKey(node.key)) {
+        const what = node.parent ? 'route' : 'service';
+        const key = node.key === node.name ? '' : ` (key "${node.key}")`;
+        this.error(
+          [...node.path, 'name'],
+          `${what} name "${node.name}"${key} is reserved: devport keeps its own .devport/${node.key}/`,
+          `choose another name; devport reserves ${[...RESERVED_KEYS].sort().map((k) => `"${k}"`).join(', ')}`,
+        );
+        continue;
+      }
       const first = seen.get(node.key);
       if (!first) {
         seen.set(node.key, node);

@@ -4,7 +4,7 @@
 
 import { constants as osConstants } from 'node:os';
 import { failure, type Failure } from '../errors/failure.js';
-import { DURATION_FORMS, parseDuration } from './duration.js';
+import { DURATION_FORMS, MAX_DURATION_MS, MAX_DURATION_TEXT, parseDuration } from './duration.js';
 import type { Path, PositionIndex } from './positions.js';
 import type { SchemaNode, TableNode, TaggedNode } from './schema.js';
 import { closest, quoteList } from './suggest.js';
@@ -166,8 +166,17 @@ export class Validator {
         return typeof value === 'boolean' ? value : this.wrongType(node, value, path);
       case 'duration': {
         if (typeof value !== 'string') return this.wrongType(node, value, path);
-        if (parseDuration(value) === undefined) {
+        const ms = parseDuration(value);
+        if (ms === undefined) {
           this.error(path, `invalid duration "${value}" for ${this.ref(path)}`, durationHint(value));
+          return INVALID;
+        }
+        if (ms > MAX_DURATION_MS) {
+          this.error(
+            path,
+            `duration "${value}" for ${this.ref(path)} is longer than the maximum of ${MAX_DURATION_TEXT}`,
+            `write at most "${MAX_DURATION_TEXT}": longer waits overflow Node's timers (which then fire at once)`,
+          );
           return INVALID;
         }
         return value;
