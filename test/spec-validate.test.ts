@@ -326,15 +326,15 @@ describe('spec hardening: reserved names, limits, unsafe input', () => {
     assert.deepEqual(errors(svc('command = ["x"]\nstop_timeout = "24h"\n[service.health]\ninterval = "1439m60s"')), []);
   });
 
-  test('more than 256 services and routes: one error at the 257th, before anything else is checked', () => {
+  test('more than 2000 services and routes: one error at the 2001st, before anything else is checked', () => {
     const many = (n: number) => Array.from({ length: n }, (_, i) => `[[service]]\nname = "s${i}"\ncommand = ["x"]\n`).join('');
-    assert.deepEqual(errors(many(256)), []);
-    assert.deepEqual(one(`${many(200)}[[service]]\ntype = "proxy"\n${'[[service.routes]]\npath = "/"\ntype = "static"\nroot = "."\n'.repeat(100)}`), [
-      'devport.toml:823:1 error[SPEC_INVALID]: the spec has 301 services and routes: at most 256 are allowed',
-      'hint: each service is a sidecar process and a tmux window; split the stack into several devport.toml files of at most 256 services and routes',
+    assert.deepEqual(errors(many(2000)), []);
+    assert.deepEqual(one(`${many(1950)}[[service]]\ntype = "proxy"\n${'[[service.routes]]\npath = "/"\ntype = "static"\nroot = "."\n'.repeat(100)}`), [
+      'devport.toml:6049:1 error[SPEC_INVALID]: the spec has 2051 services and routes: at most 2000 are allowed',
+      'hint: each service is a sidecar process and a tmux window; split the stack into several devport.toml files of at most 2000 services and routes',
     ]);
     const t0 = Date.now();
-    assert.match(one(many(20_000) + 'oops = 1\n')[0], /^devport\.toml:769:1 error\[SPEC_INVALID\]: the spec has 20000 services and routes: at most 256 are allowed$/);
+    assert.match(one(many(20_000) + 'oops = 1\n')[0], /^devport\.toml:6001:1 error\[SPEC_INVALID\]: the spec has 20000 services and routes: at most 2000 are allowed$/);
     assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
   });
 

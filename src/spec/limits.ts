@@ -17,11 +17,13 @@ export const MAX_ENV_FILE_BYTES = 1024 * 1024;
 export const MAX_NESTING = 32;
 
 /**
- * At most 256 `[[service]]` and `[[service.routes]]` entries in all. Each
+ * At most 2,000 `[[service]]` and `[[service.routes]]` entries in all. Each
  * service or exec route is a sidecar process (~10 MB) and a tmux window; a
- * real stack has tens. Checked before anything else is validated or planned.
+ * real stack has tens, a generated one may have a thousand (which plans in
+ * well under a second: bench/plan-scale.ts). Checked before anything else is
+ * validated or planned.
  */
-export const MAX_ENTRIES = 256;
+export const MAX_ENTRIES = 2000;
 
 export function formatBytes(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
