@@ -174,6 +174,7 @@ describe('the state dir removed under a running sidecar', () => {
     const [a] = await ls();
     const sidecar = a?.supervisor?.pid ?? 0;
     const child = a?.state?.pid ?? 0;
+    assert.ok(sidecar > 1 && child > 1, JSON.stringify(a));
     rmSync(rig.path('p/.devport'), { recursive: true, force: true });
     const gone = (pid: number) => {
       try {

@@ -18,7 +18,7 @@ import { climbsOut } from '../src/proxy/static.js';
 import { Upstreams, type Upstream } from '../src/proxy/upstreams.js';
 import { writeFileAtomic } from '../src/state/atomic.js';
 import type { ServiceStateName } from '../src/state/types.js';
-import { freePort, waitFor } from './rig.js';
+import { freePort, stateFixture, waitFor } from './rig.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-proxy-'));
 const servers: { close(): void }[] = [];
@@ -461,7 +461,7 @@ describe('exec upstreams', () => {
   /** What a sidecar does: write its state.json. */
   const writeState = (key: string, state: ServiceStateName) => {
     mkdirSync(path.join(stateDir, key), { recursive: true });
-    writeFileAtomic(path.join(stateDir, key, 'state.json'), JSON.stringify({ state: { state } }));
+    writeFileAtomic(path.join(stateDir, key, 'state.json'), stateFixture(key, state));
   };
   /** A state the router has already read (its watcher would have): no poll in these tests. */
   const setState = (key: string, state: ServiceStateName) => {

@@ -186,3 +186,12 @@ export function listenOn(port: number, host = '127.0.0.1'): Promise<net.Server> 
     srv.listen(port, host, () => resolve(srv));
   });
 }
+
+/** A whole, schema-valid state.json for `key` in `state` (what a sidecar would write), for tests that play a sidecar. */
+export function stateFixture(key: string, state: string, extra: Record<string, unknown> = {}): string {
+  const now = new Date().toISOString();
+  return JSON.stringify({
+    supervisor: { key, pid: process.pid, pid_start: null, started_at: now, version: '0.1.0', spec: '/nowhere/devport.toml', run_id: null, tmux: null, depends_on: [], lock: 'flock', output_offset: 0 },
+    state: { type: 'exec', state, port: null, url: null, pid: null, pgid: null, pid_start: null, generation: 1, restarts: 0, exit_code: null, signal: null, reason: null, since: now, health: null, next_restart_at: null, conflict: null, ...extra },
+  });
+}

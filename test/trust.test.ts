@@ -222,9 +222,14 @@ describe('another local user', () => {
       const fakeDir = mkdtempSync(path.join(os.tmpdir(), 'dpfake-'));
       chmodSync(fakeDir, 0o777);
       const fake = path.join(fakeDir, 'fake.sock');
-      const server = spawn('runuser', ['-u', 'nobody', '--', 'python3', '-c', `import socket,os\ns=socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(fake)})\nos.chmod(${JSON.stringify(fake)},0o777)\ns.listen(5)\nprint('ready',flush=True)\nwhile True:\n  c,_=s.accept(); c.recv(4096); c.sendall(b'HTTP/1.1 202 Accepted\\r\\ncontent-length: 30\\r\\n\\r\\n{"ok":true,"message":"sure!"}\\n'); c.close()`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // As nobody; setpriv execs (runuser would fork and leave the server behind when killed).
+      const fakeServer = `const s = require('net').createServer((c) => c.once('data', () => c.end('HTTP/1.1 202 Accepted\\r\\ncontent-length: 30\\r\\n\\r\\n{"ok":true,"message":"sure!"}\\n'))); s.listen(${JSON.stringify(fake)}, () => { require('fs').chmodSync(${JSON.stringify(fake)}, 0o777); console.log('ready'); });`;
+      const server = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', fakeServer], { stdio: ['ignore', 'pipe', 'inherit'] });
       rig.track(server);
-      await new Promise<void>((resolve) => server.stdout?.once('data', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        server.stdout?.once('data', () => resolve());
+        server.once('exit', (code) => reject(new Error(`the fake socket server exited ${code}`)));
+      });
       const { ensureServiceDir } = await import('../src/state/dirs.js');
       const { acquireLock } = await import('../src/state/lock.js');
       const dir = ensureServiceDir(rig.path('q/.devport'), 'api');

@@ -143,6 +143,14 @@ export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
         }),
       ]);
     }
+    let useTmux = opts.tmux ?? tmuxAvailable();
+    if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
+    if (opts.tmux === true) useTmux = true;
+
+    const umask = currentUmask();
+    const live: Plan = { ...plan, runId: newRunId(), ...(umask !== undefined ? { umask } : {}) };
+    const envOutFailure = writeEnvOut(live);
+    if (envOutFailure) throw new UserError([envOutFailure]);
     // Every state dir made (or checked: ours, no symlink) before anything starts; all problems at once.
     const unsafe = plan.nodes.flatMap((node) => {
       try {
@@ -154,14 +162,6 @@ export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
       }
     });
     if (unsafe.length > 0) throw new UserError(unsafe);
-    let useTmux = opts.tmux ?? tmuxAvailable();
-    if (opts.tmux === undefined && !useTmux && !opts.json) say(c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
-    if (opts.tmux === true) useTmux = true;
-
-    const umask = currentUmask();
-    const live: Plan = { ...plan, runId: newRunId(), ...(umask !== undefined ? { umask } : {}) };
-    const envOutFailure = writeEnvOut(live);
-    if (envOutFailure) throw new UserError([envOutFailure]);
     const planFile = writePlanFile(live);
     const logStart = new Map(live.nodes.map((n) => [n.key, logSize(path.join(live.stateDir, n.key))]));
     logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: (await import('../plan/render.js')).planEventNodes(live), dry_run: false });

@@ -206,29 +206,39 @@ function lookupTmuxWindow(sidecar: Sidecar): void {
   }, 1500).unref();
 }
 
-/** Watches the state dir: removed or replaced (rm -rf .devport) means this sidecar is lost. */
-function watchStateDir(sidecar: Sidecar): FSWatcher | undefined {
-  const id = (() => {
-    const st = statSync(sidecar.dir);
-    return `${st.dev}:${st.ino}`;
-  })();
-  const check = () => {
-    let now: string;
+/**
+ * Watches the state dir: removed or replaced (rm -rf .devport) means this sidecar
+ * is lost. inotify says so at once when it can; a dir removed between two events
+ * is not always reported, so a slow check backs it up (one stat a second).
+ */
+function watchStateDir(sidecar: Sidecar): { close(): void } {
+  const idOf = (): string => {
     try {
       const st = statSync(sidecar.dir);
-      now = `${st.dev}:${st.ino}`;
+      return `${st.dev}:${st.ino}`;
     } catch {
-      now = '';
+      return '';
     }
-    if (now !== id) sidecar.lose(`its state dir ${sidecar.dir} was removed`);
   };
+  const id = idOf();
+  const check = () => {
+    if (idOf() !== id) sidecar.lose(`its state dir ${sidecar.dir} was removed`);
+  };
+  let w: FSWatcher | undefined;
   try {
-    const w = watch(sidecar.dir, { persistent: false }, check);
+    w = watch(sidecar.dir, { persistent: false }, check);
     w.on('error', check);
-    return w;
   } catch {
-    return undefined;
+    /* the timer covers it */
   }
+  const timer = setInterval(check, 1000);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      w?.close();
+    },
+  };
 }
 
 export interface SidecarOptions {
