@@ -1,6 +1,8 @@
 // A node's environment, lowest precedence first: the caller's environment
 // (minus the deny-list and reserved names), env_file, [env], the service's
 // env, then what devport sets (PORT, HOST, <PREFIX>_PORT/_URL, DEVPORT_*).
+// The plan stores it in layers (see child-env.ts); names are looked up in
+// them one at a time, never copied whole per node.
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import type { Path } from '../spec/positions.js';
 import { isReservedEnvName } from '../spec/semantics.js';
 import { closest } from '../spec/suggest.js';
 import { fieldRef } from '../spec/where.js';
+import { ownValue } from './child-env.js';
 import { expandTemplate } from './template.js';
 
 /** Never passed from the caller to a child: they describe the caller's terminal, not the child's. */
@@ -100,7 +103,8 @@ export class TemplateFiller {
 /** Expands a list of env entries in order: each may use the scope and the entries before it. */
 export function expandEntries(
   entries: readonly EnvEntry[],
-  scope: Record<string, string>,
+  scope: Lookup,
+  scopeNames: () => Iterable<string>,
   filler: TemplateFiller,
   owner: string,
 ): Record<string, string> {
@@ -108,8 +112,8 @@ export function expandEntries(
   const later = new Set(entries.map((e) => e.name));
   for (const e of entries) {
     later.delete(e.name);
-    const lookup: Lookup = (n) => out[n] ?? scope[n];
-    out[e.name] = filler.fill(e.value, e.path, owner, lookup, () => [...Object.keys(out), ...Object.keys(scope)], later);
+    const lookup: Lookup = (n) => ownValue(out, n) ?? scope(n);
+    out[e.name] = filler.fill(e.value, e.path, owner, lookup, () => [...Object.keys(out), ...scopeNames()], later);
   }
   return out;
 }
