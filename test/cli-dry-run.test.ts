@@ -51,6 +51,9 @@ describe('devport up --dry-run', () => {
     // Env values never appear: only names.
     assert.ok(!b.stdout.includes(process.env.PATH ?? 'x'), 'no env values in the plan event');
     assert.deepEqual(ev.services.find((s: { key: string }) => s.key === 'api').command, ['node', '-e', '0', String(ports.api)]);
+    // The stack's <PREFIX>_PORT/_URL are listed once for the plan, not in every service's env_names.
+    assert.deepEqual(ev.stack_env_names, ['API_PORT', 'API_URL', 'WEB_PORT', 'WEB_URL', 'WEB_APP_PORT', 'WEB_APP_URL']);
+    assert.deepEqual(ev.services.find((s: { key: string }) => s.key === 'api').env_names, ['DEVPORT_ID', 'DEVPORT_KEY', 'DEVPORT_PROJECT_DIR', 'HOST', 'PORT']);
     // Nothing was created: no state dir, no env_out, no tmux server.
     assert.equal(rig.exists('proj/.devport'), false);
     assert.equal(rig.exists('proj/devport.env'), false);

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { renderFailuresHuman } from '../src/errors/render.js';
 import type { Result } from '../src/errors/failure.js';
+import { childEnv, revivePlan } from '../src/plan/child-env.js';
 import { makePlan, type PlanOptions } from '../src/plan/plan.js';
 import { allocatePorts, preferredPort } from '../src/plan/ports.js';
-import type { Plan, PlanNode } from '../src/plan/types.js';
+import type { Plan, PlanNode, StoredPlan } from '../src/plan/types.js';
 import { loadSpecText } from '../src/spec/load.js';
 import { listenOn } from './rig.js';
 
@@ -167,6 +168,11 @@ env = { LOG_LEVEL = "debug", SELF = "http://\${HOST}:\${PORT}" }
     ]);
     const ok = project('[env]\nB = "b"\nA = "${B}$$"\n[[service]]\nname = "s"\ncommand = ["x"]\n');
     assert.equal(node(await okPlan(ok), 's').env.A, 'b$');
+  });
+
+  test('a name is looked up as set, never on Object.prototype: ${constructor} is unknown', async () => {
+    const dir = project('[[service]]\nname = "s"\ncommand = ["x", "${constructor}"]\n');
+    assert.deepEqual((await errorLines(dir))[0], 'devport.toml:3:18 error[SPEC_INVALID]: unknown variable ${constructor} in "command[1]" in [[service]] "s"');
   });
 
   test('env_out lists every port and URL', async () => {
@@ -380,5 +386,115 @@ describe('worktree isolation', () => {
     const off = await okPlan(wt, { env: { DEVPORT_ISOLATION: 'off' }, checker: { inUse: async () => false } });
     assert.equal(off.isolationId, '');
     assert.equal(node(off, 'db').port, 5432);
+  });
+});
+
+describe('scale', () => {
+  /** n nodes: exec services, and every 100th a proxy on 0.0.0.0 with one exec route; svc42 overrides [env] in its env. */
+  function scaleSpec(n: number): string {
+    const out = [
+      'env_file = ".env"',
+      'port_range = [20000, 39999]',
+      '[isolation]',
+      'mode = "always"',
+      '[env]',
+      'SHARED = "from-env"',
+      'DATABASE_URL = "postgres://127.0.0.1:${SVC0_PORT}/app"',
+      'SELF = "http://${HOST}:${PORT}"',
+      'LEVEL = "${LOG_LEVEL}"',
+    ];
+    for (let count = 0, i = 0; count < n; i++) {
+      if (count % 100 === 98) {
+        out.push('[[service]]', 'type = "proxy"', `name = "gw${i}"`, 'host = "0.0.0.0"', '  [[service.routes]]', '  name = "r"', '  path = "/"', '  command = ["r", "${PORT}"]');
+        count += 2;
+        continue;
+      }
+      out.push('[[service]]', `name = "svc${i}"`, 'command = ["node", "s.js", "${PORT}", "${SVC0_URL}", "${LEVEL}", "${SELF}"]');
+      if (i === 42) out.push('env = { NAME = "svc42", SELF = "mine:${SELF}", LOG_LEVEL = "debug", DATABASE_URL = "sqlite:data.db" }');
+      else out.push(`env = { NAME = "svc${i}", UP = "\${SVC0_PORT}" }`);
+      count++;
+    }
+    return out.join('\n') + '\n';
+  }
+  const files = { '.env': 'LOG_LEVEL=info\nPORT=1\nSVC1_URL=nope\nFROM_FILE=f\n' };
+  const shell = { HOME: '/home/u', PATH: '/usr/bin', TMUX: 't', PWD: '/p', PORT: '9999', HOST: 'laptop', DEVPORT_KEY: 'nope', SVC5_PORT: 'shell', LOG_LEVEL: 'warn', SHARED: 'shell', DATABASE_URL: 'postgres://shell/db' };
+  const opts = { env: shell, checker: { inUse: async () => false } };
+
+  test('1,000 services: the stack-wide env is stored once, each node keeps only its own, and childEnv gives the whole env', async () => {
+    const dir = project(scaleSpec(1000), files);
+    const p = await okPlan(dir, opts);
+    assert.equal(p.nodes.length, 1000);
+
+    // What every node shares is in the plan once.
+    assert.equal(Object.keys(p.stackEnv).length, 2000);
+    assert.deepEqual(Object.keys(p.sharedEnv).sort(), ['DATABASE_URL', 'LEVEL', 'SHARED']);
+    assert.deepEqual(p.baseEnv, { HOME: '/home/u', PATH: '/usr/bin', LOG_LEVEL: 'info', SHARED: 'shell', DATABASE_URL: 'postgres://shell/db', FROM_FILE: 'f' });
+    // Per node, a bounded number of entries whatever the size of the stack: SELF (it uses ${PORT}),
+    // its service env, the isolated DATABASE_URL, PORT, HOST, DEVPORT_*.
+    for (const n of p.nodes) {
+      assert.ok(Object.keys(n.ownEnv).length <= 10, `${n.key}: ${Object.keys(n.ownEnv).join(' ')}`);
+      assert.ok(n.envNames.length <= 16, `${n.key}: ${n.envNames.join(' ')}`);
+      assert.ok(!n.envNames.some((e) => Object.hasOwn(p.stackEnv, e)), 'the stack names are shown once, not per node');
+    }
+    // In plan.json a node's name appears in the stack layer once, not once per node.
+    const json = JSON.stringify(p);
+    assert.equal(json.split('"SVC500_URL"').length - 1, 1);
+    assert.equal(JSON.parse(json).nodes[0].env, undefined, 'the env view is not stored');
+    // Linear: ten times the services, about ten times the plan (a whole env per node made it ~100).
+    const small = JSON.stringify(await okPlan(project(scaleSpec(100), files), opts)).length;
+    assert.ok(json.length / small < 13, `plan.json grows ${(json.length / small).toFixed(1)}× from 100 to 1,000 services`);
+
+    // The whole environment, built by hand the way a per-node copy was: inherited (minus the
+    // deny-list and reserved names) < env_file < [env] < service env < devport's names.
+    const stack: Record<string, string> = {};
+    for (const m of p.nodes) {
+      stack[`${m.prefix}_PORT`] = String(m.port);
+      stack[`${m.prefix}_URL`] = m.url ?? '';
+    }
+    const svc0 = node(p, 'svc0');
+    const id = p.isolationId;
+    assert.notEqual(id, '');
+    const whole = (n: PlanNode, own: Record<string, string>) => ({
+      HOME: '/home/u',
+      PATH: '/usr/bin',
+      LOG_LEVEL: 'info',
+      FROM_FILE: 'f',
+      SHARED: 'from-env',
+      DATABASE_URL: `postgres://127.0.0.1:${svc0.port}/app_${id.replace(/-/g, '_')}`,
+      SELF: `http://${n.host}:${n.port}`,
+      LEVEL: 'info',
+      ...own,
+      ...stack,
+      HOST: n.host,
+      DEVPORT_KEY: n.key,
+      DEVPORT_PROJECT_DIR: dir,
+      DEVPORT_ID: id,
+      PORT: String(n.port),
+    });
+    const svc42 = node(p, 'svc42');
+    const gw = node(p, 'gw98');
+    const last = p.nodes.filter((n) => n.key.startsWith('svc')).at(-1) as PlanNode;
+    const samples: [PlanNode, Record<string, string>][] = [
+      [svc0, { NAME: 'svc0', UP: String(svc0.port) }],
+      // The service env beats [env], env_file and the shell, and is isolated like any DATABASE_URL.
+      [svc42, { NAME: 'svc42', SELF: `mine:http://127.0.0.1:${svc42.port}`, LOG_LEVEL: 'debug', DATABASE_URL: `sqlite:${path.join(dir, '.devport', 'isolation', id, 'data.db')}` }],
+      // A proxy on 0.0.0.0: its own HOST, so its own SELF; its route binds the stack's host.
+      [gw, {}],
+      [node(p, 'gw98_r'), {}],
+      [last, { NAME: last.name, UP: String(svc0.port) }],
+    ];
+    assert.equal(gw.host, '0.0.0.0');
+    for (const [n, own] of samples) {
+      assert.deepEqual(childEnv(p, n), whole(n, own), n.key);
+      assert.deepEqual(n.env, whole(n, own), `${n.key} (view)`);
+    }
+    // Templates in commands see the whole env, with the same precedence.
+    assert.deepEqual(svc42.command, ['node', 's.js', String(svc42.port), svc0.url, 'info', `mine:http://127.0.0.1:${svc42.port}`]);
+
+    // What a sidecar reads back from plan.json gives the same environments.
+    const back = revivePlan(JSON.parse(json) as StoredPlan);
+    assert.deepEqual(childEnv(back, node(back, 'svc42')), whole(svc42, samples[1]?.[1] ?? {}));
+    assert.deepEqual(node(back, 'gw98').env, whole(gw, {}));
+    assert.throws(() => revivePlan({ ...(JSON.parse(json) as StoredPlan), version: 1 } as unknown as StoredPlan), /version 2/);
   });
 });

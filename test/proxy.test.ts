@@ -54,7 +54,7 @@ let wss: WebSocketServer;
 function node(routes: PlanRoute[], holdTimeoutMs = 2000): PlanNode {
   return {
     key: 'web', name: 'web', prefix: 'WEB', kind: 'proxy', parent: null, command: [], cwd: dir, port: 0, portSource: 'allocated', host: '127.0.0.1',
-    url: null, env: {}, envNames: [], health: { type: 'tcp', intervalMs: 200, timeoutMs: 30000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300, url: null, command: null, expectStatus: null },
+    url: null, ownEnv: {}, env: {}, envNames: [], health: { type: 'tcp', intervalMs: 200, timeoutMs: 30000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300, url: null, command: null, expectStatus: null },
     restart: 'on-failure', stopSignal: 'SIGTERM', stopTimeoutMs: 5000, dependsOn: [], watch: [], watchIgnore: [], build: null, compose: null,
     proxy: { holdTimeoutMs, routes },
   };

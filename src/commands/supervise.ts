@@ -4,7 +4,8 @@ import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync
 import path from 'node:path';
 import { SIDECAR_LOG } from '../state/dirs.js';
 import { unwrap, UserError } from '../errors/failure.js';
-import type { Plan } from '../plan/types.js';
+import { revivePlan } from '../plan/child-env.js';
+import type { Plan, StoredPlan } from '../plan/types.js';
 import { runSidecar, type Service, type Sidecar } from '../supervisor/sidecar.js';
 import { ProcessSupervisor } from '../supervisor/process-supervisor.js';
 
@@ -31,7 +32,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     }
     const ino = fstatSync(fd).ino;
     try {
-      plan = JSON.parse(readFileSync(fd, 'utf8')) as Plan;
+      plan = revivePlan(JSON.parse(readFileSync(fd, 'utf8')) as StoredPlan);
     } finally {
       closeSync(fd);
     }

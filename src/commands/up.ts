@@ -39,6 +39,7 @@ export async function up(opts: UpOptions): Promise<number> {
         isolation_id: plan.isolationId,
         waves: plan.waves,
         services: planEventNodes(plan),
+        stack_env_names: Object.keys(plan.stackEnv),
         dry_run: true,
       });
     } else {

@@ -16,12 +16,13 @@ export interface PlanEventNode {
   url: string | null;
   health: { type: string; url?: string; command?: string[] };
   depends_on: { key: string; condition: string }[];
+  /** Besides stack_env_names (the plan's <PREFIX>_PORT/_URL, the same for every service). */
   env_names: string[];
   routes?: { path: string; type: string; target: string; strip_prefix: boolean }[];
 }
 
 export type DevportEvent =
-  | { event: 'plan'; spec: string; tmux_session: string; isolation_id: string; waves: string[][]; services: PlanEventNode[]; dry_run: boolean }
+  | { event: 'plan'; spec: string; tmux_session: string; isolation_id: string; waves: string[][]; services: PlanEventNode[]; stack_env_names: string[]; dry_run: boolean }
   | { event: 'service'; service: string; state: ServiceStateName; duration_ms: number; detail?: string; port?: number | null; url?: string | null; restarts?: number; exit_code?: number | null }
   | { event: 'ready'; services: { service: string; url: string | null; state: ServiceStateName }[]; duration_ms: number }
   | { event: 'shutdown'; reason: string; stopped: string[]; duration_ms: number }

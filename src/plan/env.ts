@@ -1,6 +1,8 @@
 // A node's environment, lowest precedence first: the caller's environment
 // (minus the deny-list and reserved names), env_file, [env], the service's
 // env, then what devport sets (PORT, HOST, <PREFIX>_PORT/_URL, DEVPORT_*).
+// The plan stores it in layers (see child-env.ts); names are looked up in
+// them one at a time, never copied whole per node.
 
 import path from 'node:path';
 import { parseEnv } from 'node:util';
@@ -12,6 +14,7 @@ import { isReservedEnvName } from '../spec/semantics.js';
 import { closest } from '../spec/suggest.js';
 import { fieldRef } from '../spec/where.js';
 import { readRegularFile } from '../util/read-file.js';
+import { ownValue } from './child-env.js';
 import { expandTemplate } from './template.js';
 
 /** Never passed from the caller to a child: they describe the caller's terminal, not the child's. */
@@ -116,7 +119,8 @@ export class TemplateFiller {
 /** Expands a list of env entries in order: each may use the scope and the entries before it. */
 export function expandEntries(
   entries: readonly EnvEntry[],
-  scope: Record<string, string>,
+  scope: Lookup,
+  scopeNames: () => Iterable<string>,
   filler: TemplateFiller,
   owner: string,
 ): Record<string, string> {
@@ -124,8 +128,8 @@ export function expandEntries(
   const later = new Set(entries.map((e) => e.name));
   for (const e of entries) {
     later.delete(e.name);
-    const lookup: Lookup = (n) => out[n] ?? scope[n];
-    out[e.name] = filler.fill(e.value, e.path, owner, lookup, () => [...Object.keys(out), ...Object.keys(scope)], later);
+    const lookup: Lookup = (n) => ownValue(out, n) ?? scope(n);
+    out[e.name] = filler.fill(e.value, e.path, owner, lookup, () => [...Object.keys(out), ...scopeNames()], later);
   }
   return out;
 }

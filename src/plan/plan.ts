@@ -9,11 +9,12 @@ import type { Path } from '../spec/positions.js';
 import { isHttpUrl } from '../spec/semantics.js';
 import { closest } from '../spec/suggest.js';
 import type { TreeNode } from '../spec/tree.js';
+import { ownValue, withEnvViews } from './child-env.js';
 import { expandEntries, inheritedEnv, readEnvFiles, TemplateFiller, type Lookup } from './env.js';
 import { detectIsolation, isolateDatabaseUrl, isolatedPortCandidates, type Isolation } from './isolation.js';
 import { portChecker, type PortChecker } from './listening.js';
 import { allocatePorts, type PortRequest } from './ports.js';
-import type { Plan, PlanHealth, PlanNode, PlanRoute } from './types.js';
+import type { Plan, PlanHealth, PlanNode, PlanRoute, StoredPlanNode } from './types.js';
 import { fnv1a } from '../util/hash.js';
 import { dependencyWaves } from './waves.js';
 
@@ -46,11 +47,18 @@ function selectNodes(loaded: LoadedSpec, only: readonly string[] | undefined): R
   if (!only || only.length === 0) return ok(all);
   const failures: Failure[] = [];
   const selected = new Set<string>();
+  const routesOf = new Map<string, string[]>();
+  for (const n of loaded.tree) {
+    if (!n.parent) continue;
+    const list = routesOf.get(n.parent.key);
+    if (list) list.push(n.key);
+    else routesOf.set(n.parent.key, [n.key]);
+  }
   const add = (key: string): void => {
     if (selected.has(key)) return;
     selected.add(key);
     for (const d of loaded.deps.get(key) ?? []) add(d.key);
-    for (const child of loaded.tree) if (child.parent?.key === key) add(child.key);
+    for (const child of routesOf.get(key) ?? []) add(child);
   };
   for (const name of only) {
     const node = loaded.tree.find((n) => n.key === name) ?? loaded.tree.find((n) => n.name === name);
@@ -99,6 +107,8 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
   if (!alloc.ok) return alloc;
   const ports = alloc.ports;
 
+  // A route's node by its spec (a find per route was n² for a proxy with many routes).
+  const nodeOfSpec = new Map<unknown, TreeNode>(loaded.tree.map((t) => [t.spec, t]));
   const bindHost = (n: TreeNode): string => {
     if (opts.host !== undefined) return opts.host;
     return n.spec.type === 'proxy' ? (n.spec.host ?? spec.host) : spec.host;
@@ -108,17 +118,22 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
     return p === undefined ? null : `http://${urlHost(bindHost(n))}:${p}`;
   };
 
-  // Env every node shares: the caller's (filtered) and env_file.
+  // Env, in the layers child-env.ts describes: what every node shares is kept once
+  // (baseEnv, stackEnv, sharedEnv); per node only what is its own, and names are looked
+  // up through the layers, never copied whole per node (that grew with n²).
   const prefixes = new Set(loaded.tree.map((n) => n.prefix));
   const files = readEnvFiles(spec, prefixes);
-  const base = { ...inheritedEnv(opts.env, prefixes), ...files.env };
-  const stackVars: Record<string, string> = {};
+  const baseEnv: Record<string, string> = { ...inheritedEnv(opts.env, prefixes), ...files.env };
+  const stackEnv: Record<string, string> = {};
   for (const n of nodes) {
     const p = ports.get(n.key);
     const url = urlOf(n);
-    if (p !== undefined) stackVars[`${n.prefix}_PORT`] = String(p);
-    if (url !== null) stackVars[`${n.prefix}_URL`] = url;
+    if (p !== undefined) stackEnv[`${n.prefix}_PORT`] = String(p);
+    if (url !== null) stackEnv[`${n.prefix}_URL`] = url;
   }
+  const fileNames = Object.keys(files.env);
+  // Candidates for "did you mean", only when a name is unknown (in the order a whole copy had).
+  const baseStackNames = () => [...Object.keys(baseEnv), ...Object.keys(stackEnv)];
 
   const filler = new TemplateFiller(spec, loaded.raw);
   const urlFailures: Failure[] = [];
@@ -129,27 +144,32 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
         location: spec.positions.locate(spec.positions.valueSpan([...at, 'url'])),
       }),
     );
-  const planNodes: PlanNode[] = [];
+  const planNodes: StoredPlanNode[] = [];
+  /** Per node: its [env] filled, and the rest of its own env (service env, isolated DATABASE_URL, reserved). */
+  const perNode: { global: Record<string, string>; rest: Record<string, string> }[] = [];
   for (const n of nodes) {
     const port = ports.get(n.key);
-    const reserved: Record<string, string> = {
-      ...stackVars,
-      HOST: bindHost(n),
-      DEVPORT_KEY: n.key,
-      DEVPORT_PROJECT_DIR: spec.dir,
-      DEVPORT_ID: iso.id,
-    };
+    // devport's names for this node; with stackEnv, the reserved ones (shared by no other layer).
+    const reserved: Record<string, string> = { HOST: bindHost(n), DEVPORT_KEY: n.key, DEVPORT_PROJECT_DIR: spec.dir, DEVPORT_ID: iso.id };
     if (port !== undefined) reserved.PORT = String(port);
-    const scope = { ...base, ...reserved };
-    const global = expandEntries(spec.env, scope, filler, n.name);
+    const outer: Lookup = (k) => ownValue(reserved, k) ?? ownValue(stackEnv, k) ?? ownValue(baseEnv, k);
+    const outerNames = () => [...baseStackNames(), ...Object.keys(reserved)];
+    const global = expandEntries(spec.env, outer, outerNames, filler, n.name);
     const proc = processOf(n);
-    const own = proc ? expandEntries(proc.env, { ...scope, ...global }, filler, '') : {};
-    const env: Record<string, string> = { ...base, ...global, ...own, ...reserved };
-    if (env.DATABASE_URL !== undefined) env.DATABASE_URL = isolateDatabaseUrl(env.DATABASE_URL, iso, spec.dir);
-    const lookup: Lookup = (name) => env[name];
-    const names = () => Object.keys(env);
+    const own = proc ? expandEntries(proc.env, (k) => ownValue(global, k) ?? outer(k), () => [...outerNames(), ...Object.keys(global)], filler, '') : {};
+    // The whole environment, one name at a time: devport's names, the service's env, [env], base.
+    const layered: Lookup = (k) => ownValue(reserved, k) ?? ownValue(stackEnv, k) ?? ownValue(own, k) ?? ownValue(global, k) ?? ownValue(baseEnv, k);
+    const rest: Record<string, string> = { ...own };
+    const db = layered('DATABASE_URL');
+    const isolatedDb = db === undefined ? undefined : isolateDatabaseUrl(db, iso, spec.dir);
+    if (isolatedDb !== db && isolatedDb !== undefined) rest.DATABASE_URL = isolatedDb;
+    Object.assign(rest, reserved);
+    perNode.push({ global, rest });
+    const lookup: Lookup = (k) => (k === 'DATABASE_URL' && isolatedDb !== undefined ? isolatedDb : layered(k));
+    const names = () => [...Object.keys(baseEnv), ...Object.keys(global), ...Object.keys(own), ...Object.keys(stackEnv), ...Object.keys(reserved)];
     const fill = (text: string, at: Path) => filler.fill(text, at, '', lookup, names);
-    const envNames = [...new Set([...Object.keys(files.env), ...Object.keys(global), ...Object.keys(own), ...Object.keys(reserved)])].sort();
+    // The stack's <PREFIX>_PORT/_URL are the same for every node: render shows them once.
+    const envNames = [...new Set([...fileNames, ...Object.keys(global), ...Object.keys(own), ...Object.keys(reserved)])].sort();
 
     planNodes.push({
       key: n.key,
@@ -163,7 +183,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       portSource: port === undefined ? 'none' : n.spec.type !== 'compose' && n.spec.port !== undefined ? 'fixed' : 'allocated',
       host: bindHost(n),
       url: urlOf(n),
-      env,
+      ownEnv: rest, // completed below, once the shared [env] entries are known
       envNames,
       health: planHealth(n, proc?.health, port, fill),
       restart: proc ? proc.restart : 'on-failure',
@@ -173,10 +193,26 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       watch: proc ? proc.watch : [],
       watchIgnore: proc ? proc.watchIgnore : [],
       build: proc?.build ? proc.build.map((arg, i) => fill(arg, [...n.path, 'build', i])) : null,
-      proxy: n.spec.type === 'proxy' ? proxyPlan(n, loaded, spec.dir, fill, badUrl) : null,
+      proxy: n.spec.type === 'proxy' ? proxyPlan(n, nodeOfSpec, spec.dir, fill, badUrl) : null,
       compose: n.spec.type === 'compose' ? { file: path.resolve(spec.dir, n.spec.file), services: n.spec.services, profiles: n.spec.profiles } : null,
     });
   }
+
+  // [env] entries that fill to the same value for every node are stored once; the others
+  // (those using ${PORT}, ${HOST}, ${DEVPORT_KEY}…) stay with their node, under its service env.
+  const sharedEnv: Record<string, string> = {};
+  const first = perNode[0]?.global ?? {};
+  for (const { name } of spec.env) {
+    const v = ownValue(first, name);
+    if (v !== undefined && perNode.every((p) => ownValue(p.global, name) === v)) sharedEnv[name] = v;
+  }
+  planNodes.forEach((node, i) => {
+    const p = perNode[i];
+    if (!p) return;
+    const mine: Record<string, string> = {};
+    for (const [k, v] of Object.entries(p.global)) if (!Object.hasOwn(sharedEnv, k)) mine[k] = v;
+    node.ownEnv = { ...mine, ...p.rest };
+  });
 
   const failures = [...files.failures, ...filler.failures, ...urlFailures];
   if (failures.length > 0) return fail(...failures);
@@ -184,23 +220,28 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
   const envOut = spec.envOut
     ? {
         file: path.resolve(spec.dir, spec.envOut),
-        lines: Object.entries(stackVars).map(([k, v]) => `${k}=${v}`),
+        lines: Object.entries(stackEnv).map(([k, v]) => `${k}=${v}`),
         location: spec.positions.locate(spec.positions.valueSpan(['env_out'])),
       }
     : null;
 
-  return ok({
-    version: 1,
-    spec: spec.file,
-    projectDir: spec.dir,
-    stateDir,
-    tmuxSession: spec.tmuxSession ? (iso.id ? `${spec.tmuxSession}-${iso.id}` : spec.tmuxSession) : defaultTmuxSession(spec.dir, iso.id),
-    isolationId: iso.id,
-    runId: null,
-    waves: dependencyWaves(planNodes),
-    nodes: planNodes,
-    envOut,
-  });
+  return ok(
+    withEnvViews({
+      version: 2,
+      spec: spec.file,
+      projectDir: spec.dir,
+      stateDir,
+      tmuxSession: spec.tmuxSession ? (iso.id ? `${spec.tmuxSession}-${iso.id}` : spec.tmuxSession) : defaultTmuxSession(spec.dir, iso.id),
+      isolationId: iso.id,
+      runId: null,
+      waves: dependencyWaves(planNodes),
+      nodes: planNodes,
+      baseEnv,
+      sharedEnv,
+      stackEnv,
+      envOut,
+    }),
+  );
 }
 
 function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undefined, fill: (text: string, at: Path) => string): PlanHealth {
@@ -230,7 +271,7 @@ function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undef
 
 function proxyPlan(
   n: TreeNode,
-  loaded: LoadedSpec,
+  nodeOfSpec: ReadonlyMap<unknown, TreeNode>,
   dir: string,
   fill: (text: string, at: Path) => string,
   badUrl: (at: Path, url: string) => void,
@@ -241,7 +282,7 @@ function proxyPlan(
     const common = { prefix: r.prefix, stripPrefix: r.stripPrefix, fallthrough: r.fallthrough };
     switch (r.type) {
       case 'exec': {
-        const child = loaded.tree.find((c) => c.spec === r);
+        const child = nodeOfSpec.get(r);
         return { type: 'exec', ...common, name: r.name ?? '', key: child?.key ?? '', changeOrigin: r.changeOrigin };
       }
       case 'static':

@@ -45,7 +45,13 @@ export async function allocatePorts(input: AllocationInput): Promise<AllocationR
   const ports = new Map<string, number>();
   const used = new Set<number>();
   const failures: Failure[] = [];
-  const claimedByOthers = (port: number, key: string) => [...claimed].some(([k, p]) => p === port && k !== key);
+  // Who claims each port (a scan of every claim per probed port was n²).
+  const claimants = new Map<number, Set<string>>();
+  for (const [k, p] of claimed) claimants.set(p, (claimants.get(p) ?? new Set()).add(k));
+  const claimedByOthers = (port: number, key: string) => {
+    const keys = claimants.get(port);
+    return keys !== undefined && (keys.size > 1 || !keys.has(key));
+  };
   // A port held by this key's own live sidecar is its own, not "in use by something else".
   const isFree = async (port: number, key: string) =>
     !used.has(port) && !claimedByOthers(port, key) && (claimed.get(key) === port || !(await checker.inUse(port)));
@@ -75,6 +81,9 @@ export async function allocatePorts(input: AllocationInput): Promise<AllocationR
 
   const [lo, hi] = range;
   const size = hi - lo + 1;
+  // Once one request finds the range full, so does every later one (free ports only get
+  // fewer): they fail at once instead of each probing the whole range again.
+  let full = false;
   for (const r of requests) {
     if (r.fixed !== undefined) continue;
     const own = claimed.get(r.key);
@@ -84,11 +93,12 @@ export async function allocatePorts(input: AllocationInput): Promise<AllocationR
     }
     const start = preferredPort(input.projectDir, r.key, range);
     let found: number | undefined;
-    for (let step = 0; step < size && found === undefined; step++) {
+    for (let step = 0; step < size && found === undefined && !full; step++) {
       const port = lo + ((start - lo + step) % size);
       if (await isFree(port, r.key)) found = port;
     }
     if (found === undefined) {
+      full = true;
       failures.push(failure('PORT_IN_USE', `no free port for "${r.name}" in port_range [${lo}, ${hi}]`, { hint: 'widen port_range in devport.toml' }));
     } else take(r.key, found);
   }

@@ -68,7 +68,8 @@ export function renderPlanHuman(plan: Plan, opts: { color: boolean; cwd: string 
   out.push(`  tmux session  ${plan.tmuxSession}${plan.isolationId ? `   isolation ${plan.isolationId}` : ''}`);
   out.push('');
   const rows = [['WAVE', 'SERVICE', 'TYPE', 'PORT', 'URL', 'HEALTH', 'DEPENDS ON'].map((h) => c.dim(h))];
-  const ordered = plan.waves.flat().map((k) => plan.nodes.find((n) => n.key === k)).filter((n): n is PlanNode => n !== undefined);
+  const byKey = new Map(plan.nodes.map((n) => [n.key, n]));
+  const ordered = plan.waves.flat().map((k) => byKey.get(k)).filter((n): n is PlanNode => n !== undefined);
   for (const n of ordered) {
     rows.push([
       String(waves.get(n.key) ?? ''),
@@ -82,6 +83,7 @@ export function renderPlanHuman(plan: Plan, opts: { color: boolean; cwd: string 
   }
   out.push(...table(rows, visible).map((l) => `  ${l}`));
   const stackVars = plan.nodes.flatMap((n) => (n.port === null ? [] : [`${n.prefix}_PORT`, `${n.prefix}_URL`]));
+  const isStackVar = new Set(stackVars);
   out.push(c.dim('  * allocated: stable for this project while the port is free'));
   for (const n of ordered) {
     out.push('');
@@ -93,7 +95,7 @@ export function renderPlanHuman(plan: Plan, opts: { color: boolean; cwd: string 
         out.push(`  route    ${r.prefix} → ${routeTarget(r)}${r.stripPrefix ? ' (strip prefix)' : ''}${r.fallthrough ? ' (fallthrough)' : ''}`);
       }
     }
-    const filtered = n.envNames.filter((e) => !COMMON_ENV.includes(e) && !stackVars.includes(e));
+    const filtered = n.envNames.filter((e) => !COMMON_ENV.includes(e) && !isStackVar.has(e));
     if (filtered.length > 0) out.push(`  env      ${filtered.join(' ')}`);
   }
   out.push('');
@@ -104,8 +106,9 @@ export function renderPlanHuman(plan: Plan, opts: { color: boolean; cwd: string 
 
 export function planEventNodes(plan: Plan): PlanEventNode[] {
   const waves = waveOf(plan);
+  const byKey = new Map(plan.nodes.map((n) => [n.key, n]));
   return plan.waves.flat().flatMap((k) => {
-    const n = plan.nodes.find((m) => m.key === k);
+    const n = byKey.get(k);
     if (!n) return [];
     const health: PlanEventNode['health'] = { type: n.health.type };
     if (n.health.url !== null) health.url = n.health.url;

@@ -1,6 +1,11 @@
 // The resolved plan: everything a sidecar needs, with templates filled and
 // ports chosen. `up` writes it to .devport/plan.json (mode 0600: env may hold
 // secrets) and each sidecar reads its node from there.
+//
+// Environments are stored in layers, not whole per node: every child gets every
+// node's <PREFIX>_PORT/_URL and the whole inherited environment, so n whole
+// copies would make the plan grow with n². childEnv (child-env.ts) puts a
+// child's environment together where it is spawned.
 
 import type { SourceLocation } from '../errors/failure.js';
 import type { DepCondition, HealthType, RestartPolicy } from '../spec/model.js';
@@ -41,9 +46,22 @@ export interface PlanNode {
   /** The address the node binds (HOST). */
   host: string;
   url: string | null;
-  /** The whole environment of the child. */
-  env: Record<string, string>;
-  /** The names devport or the spec set (not inherited): what --dry-run shows. */
+  /**
+   * What is this node's own in its environment, above the plan's shared layers: its [env] entries
+   * whose value differs between nodes (`${PORT}`…), its service `env`, DATABASE_URL when
+   * isolation rewrote it, and PORT, HOST, DEVPORT_KEY, DEVPORT_PROJECT_DIR, DEVPORT_ID.
+   */
+  ownEnv: Record<string, string>;
+  /**
+   * The whole environment of the child (childEnv(plan, node)), made on first read and never
+   * stored: it is not in plan.json. Plans from makePlan and revivePlan have it; code that spawns
+   * calls childEnv, which needs only the stored layers.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * The names devport or the spec set (not inherited), except the stack's <PREFIX>_PORT/_URL
+   * (the same for every node: Plan.stackEnv): what --dry-run shows.
+   */
   envNames: string[];
   health: PlanHealth;
   restart: RestartPolicy;
@@ -58,7 +76,8 @@ export interface PlanNode {
 }
 
 export interface Plan {
-  version: 1;
+  /** 2: environments in layers (baseEnv, sharedEnv, stackEnv, PlanNode.ownEnv). */
+  version: 2;
   /** Absolute path of devport.toml. */
   spec: string;
   projectDir: string;
@@ -72,5 +91,17 @@ export interface Plan {
   /** Keys in start order: each wave depends only on earlier waves. */
   waves: string[][];
   nodes: PlanNode[];
+  /** Lowest layer of every child's environment: the caller's environment (minus the deny-list and reserved names), then env_file. */
+  baseEnv: Record<string, string>;
+  /** [env] entries whose value is the same for every node, filled. */
+  sharedEnv: Record<string, string>;
+  /** <PREFIX>_PORT and <PREFIX>_URL of every node of the plan that has a port, in node order (env_out writes them). */
+  stackEnv: Record<string, string>;
   envOut: { file: string; lines: string[]; location?: SourceLocation } | null;
 }
+
+/** A node as plan.json holds it: without the `env` view. */
+export type StoredPlanNode = Omit<PlanNode, 'env'>;
+
+/** A plan as plan.json holds it (JSON.parse of it): revivePlan makes it a Plan. */
+export type StoredPlan = Omit<Plan, 'nodes'> & { nodes: StoredPlanNode[] };

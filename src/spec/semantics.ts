@@ -186,10 +186,23 @@ export class Semantics {
     }
   }
 
+  #byKey: Map<string, TreeNode> | undefined;
+  #byName: Map<string, TreeNode[]> | undefined;
+
+  /** The node with this key, else every node with this name (indexed once: a scan per dependency was n²). */
   private lookup(name: string): TreeNode[] {
-    const byKey = this.tree.filter((n) => n.key === name);
-    if (byKey.length > 0) return byKey.slice(0, 1);
-    return this.tree.filter((n) => n.name === name);
+    if (!this.#byKey || !this.#byName) {
+      this.#byKey = new Map();
+      this.#byName = new Map();
+      for (const n of this.tree) {
+        if (!this.#byKey.has(n.key)) this.#byKey.set(n.key, n);
+        const same = this.#byName.get(n.name);
+        if (same) same.push(n);
+        else this.#byName.set(n.name, [n]);
+      }
+    }
+    const byKey = this.#byKey.get(name);
+    return byKey ? [byKey] : [...(this.#byName.get(name) ?? [])];
   }
 
   private resolveDeps(): void {

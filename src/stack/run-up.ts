@@ -164,7 +164,7 @@ export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
     if (unsafe.length > 0) throw new UserError(unsafe);
     const planFile = writePlanFile(live);
     const logStart = new Map(live.nodes.map((n) => [n.key, logSize(path.join(live.stateDir, n.key))]));
-    logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: (await import('../plan/render.js')).planEventNodes(live), dry_run: false });
+    logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: (await import('../plan/render.js')).planEventNodes(live), stack_env_names: Object.keys(live.stackEnv), dry_run: false });
 
     const launched = launchSidecars(live, planFile, live.nodes, useTmux);
     if (!launched.ok) {

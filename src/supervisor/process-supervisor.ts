@@ -2,6 +2,7 @@
 // for dependencies, builds, spawns the child in a pty, probes its health,
 // restarts it per policy with backoff, and stops its whole generation.
 
+import { childEnv } from '../plan/child-env.js';
 import { findPortHolder, holdsSocket, listenerInodes } from '../plan/listening.js';
 import type { PortConflict } from '../state/types.js';
 import { sleep } from '../sys/kill.js';
@@ -256,7 +257,7 @@ export class ProcessSupervisor implements Service {
     const spawned = spawnChild({
       command: this.node.command,
       cwd: this.node.cwd,
-      env: this.node.env,
+      env: childEnv(this.sc.plan, this.node),
       cols: process.stdout.columns || 120,
       rows: process.stdout.rows || 30,
       onData: (d) => this.sc.childOutput(d),
@@ -396,7 +397,7 @@ export class ProcessSupervisor implements Service {
     const ctx = {
       port: this.node.port,
       host: this.node.host,
-      env: this.node.env,
+      env: childEnv(this.sc.plan, this.node),
       cwd: this.node.cwd,
       childPid: () => (child.exit === undefined ? child.pid : null),
       spawnedAt: () => child.spawnedAt,
@@ -476,7 +477,7 @@ export class ProcessSupervisor implements Service {
       const [file, ...args] = argv;
       if (!file) return resolve({ ok: false, detail: 'empty build command', code: null });
       this.sc.say(`build: ${argv.join(' ')}`);
-      const p = spawn(file, args, { cwd: this.node.cwd, env: this.node.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(file, args, { cwd: this.node.cwd, env: childEnv(this.sc.plan, this.node), stdio: ['ignore', 'pipe', 'pipe'] });
       p.stdout.on('data', (d: Buffer) => this.sc.childOutput(d));
       p.stderr.on('data', (d: Buffer) => this.sc.childOutput(d));
       p.once('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: e.code === 'ENOENT' ? `command not found: ${file}` : e.message, code: 127 }));
