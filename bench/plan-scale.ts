@@ -3,7 +3,7 @@
 // where the time goes (load the spec, make the plan, render) and the size of
 // plan.json. Medians of interleaved rounds.
 // Run: npm run build && node --import tsx bench/plan-scale.ts [rounds] [sizes]
-//   e.g. node --import tsx bench/plan-scale.ts 5 100,1000,10000
+//   e.g. node --import tsx bench/plan-scale.ts 5 100,1000,2000 (a spec holds at most 2,000 services and routes)
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { fmt, machine, median, today } from './lib.js';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
 const rounds = Number(process.argv[2] ?? 5);
-const sizes = (process.argv[3] ?? '100,1000,10000').split(',').map(Number);
+const sizes = (process.argv[3] ?? '100,1000,2000').split(',').map(Number);
 
 /**
  * n nodes: exec services with an http health check, a service env and a dependency, and every
