@@ -75,7 +75,7 @@ function program(Command: typeof import('commander').Command): Command {
     .description('stop every service of the stack; nothing is left behind (idempotent)')
     .argument('[spec]', 'path of devport.toml')
     .option('-f, --file <path>', 'path of devport.toml')
-    .option('--timeout <duration>', 'time sidecars get to stop before they are killed', '10s')
+    .option('--timeout <duration>', 'time sidecars get to stop before they are killed (default 10s)')
     .option('--json', 'NDJSON events on stdout')
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/down.js')).down({ ...o, spec })),

@@ -1,6 +1,7 @@
 // `devport down [spec]`: stop everything of the stack; idempotent.
 
 import { JsonLogger } from '../events/json-logger.js';
+import { DEFAULTS } from '../spec/defaults.js';
 import { downStack } from '../stack/down.js';
 import { colorEnabled, palette } from '../util/color.js';
 import { parseDurationFlag, stateDirOf } from './common.js';
@@ -14,7 +15,7 @@ export interface DownCommandOptions {
 
 export async function down(opts: DownCommandOptions): Promise<number> {
   const { stateDir } = stateDirOf({ file: opts.file, spec: opts.spec, cwd: process.cwd() });
-  const timeoutMs = opts.timeout === undefined ? 10_000 : parseDurationFlag('--timeout', opts.timeout);
+  const timeoutMs = opts.timeout === undefined ? DEFAULTS.downTimeoutMs : parseDurationFlag('--timeout', opts.timeout);
   const t0 = Date.now();
   const c = palette(!opts.json && colorEnabled(process.stdout));
   const logger = opts.json ? new JsonLogger() : undefined;

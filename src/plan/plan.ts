@@ -15,6 +15,7 @@ import { detectIsolation, isolateDatabaseUrl, isolatedPortCandidates, type Isola
 import { portChecker, type PortChecker } from './listening.js';
 import { allocatePorts, type PortRequest } from './ports.js';
 import type { Plan, PlanHealth, PlanNode, PlanRoute, StoredPlanNode } from './types.js';
+import { DEFAULTS } from '../spec/defaults.js';
 import { fnv1a } from '../util/hash.js';
 import { dependencyWaves } from './waves.js';
 
@@ -188,7 +189,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       health: planHealth(n, proc?.health, port, fill),
       restart: proc ? proc.restart : 'on-failure',
       stopSignal: proc ? proc.stopSignal : 'SIGTERM',
-      stopTimeoutMs: proc ? proc.stopTimeoutMs : 5000,
+      stopTimeoutMs: proc ? proc.stopTimeoutMs : DEFAULTS.stopTimeoutMs,
       dependsOn: (loaded.deps.get(n.key) ?? []).filter((d) => selection.value.has(d.key)),
       watch: proc ? proc.watch : [],
       watchIgnore: proc ? proc.watchIgnore : [],
@@ -245,7 +246,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
 }
 
 function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undefined, fill: (text: string, at: Path) => string): PlanHealth {
-  const d = { intervalMs: 200, timeoutMs: 30_000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300 };
+  const d = DEFAULTS.health;
   const timing = h ? { intervalMs: h.intervalMs, timeoutMs: h.timeoutMs, probeTimeoutMs: h.probeTimeoutMs, recheckIntervalMs: h.recheckIntervalMs, settleMs: h.settleMs } : d;
   const none = { url: null, command: null, expectStatus: null };
   if (n.kind === 'task') return { type: 'none', ...timing, ...none };

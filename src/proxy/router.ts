@@ -6,6 +6,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
 import type { PlanNode, PlanRoute } from '../plan/types.js';
+import { DEFAULTS } from '../spec/defaults.js';
 import type { AccessLog } from './access-log.js';
 import { forward, forwardCb, hasBody, HOPS_HEADER, type ForwardOutcome, type Target } from './forward.js';
 import { sendPage, type Page } from './pages.js';
@@ -127,7 +128,7 @@ export class Router {
   }
 
   private get holdTimeoutMs(): number {
-    return this.opts.node.proxy?.holdTimeoutMs ?? 10_000;
+    return this.opts.node.proxy?.holdTimeoutMs ?? DEFAULTS.holdTimeoutMs;
   }
 
   private upstreamPage(req: http.IncomingMessage, route: Route, u: Upstream | undefined, detail: string): Page {

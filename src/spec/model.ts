@@ -1,6 +1,7 @@
 // The typed spec, built from a validated (cleaned) TOML tree. Every part keeps
 // its TOML path so later phases (semantics, plan) can point at the source.
 
+import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
 import type { Path, PositionIndex } from './positions.js';
 import type { DEP_CONDITIONS, HEALTH_TYPES, ISOLATION_MODES, RESTART_POLICIES } from './schema.js';
@@ -134,15 +135,7 @@ export interface Spec {
   isolation: { mode: IsolationMode; offset: number; range: number; scan: number };
 }
 
-export const DEFAULTS = {
-  host: '127.0.0.1',
-  portRange: [20000, 29999] as [number, number],
-  stopSignal: 'SIGTERM',
-  stopTimeoutMs: 5000,
-  holdTimeoutMs: 10_000,
-  health: { intervalMs: 200, timeoutMs: 30_000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300 },
-  isolation: { mode: 'worktree' as IsolationMode, offset: 1000, range: 1000, scan: 20 },
-} as const;
+export { DEFAULTS };
 
 type Table = Record<string, unknown>;
 

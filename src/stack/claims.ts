@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import { inventory } from '../state/inventory.js';
-import { serviceMarker } from '../supervisor/sidecar.js';
+import { serviceMarker } from '../state/marker.js';
 import { verifyChild } from '../sys/trust.js';
 
 export function stackClaims(stateDir: string): Map<string, number> {

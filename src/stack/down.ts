@@ -14,7 +14,7 @@ import { readRegularFile } from '../util/read-file.js';
 import { GenerationTracker, safeKill, sleep } from '../sys/kill.js';
 import { isRunning, readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { isLockHelperOf, isSidecarOf, verifyChild } from '../sys/trust.js';
-import { serviceMarker } from '../supervisor/sidecar.js';
+import { serviceMarker } from '../state/marker.js';
 
 export interface Stopped {
   key: string;

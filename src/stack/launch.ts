@@ -8,20 +8,12 @@ import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { sidecarMarker } from '../state/marker.js';
 import { ensureServiceDir, ensureStateDir, PLAN_FILE, SIDECAR_LOG, TMUX_FILE, type TmuxRecord } from '../state/dirs.js';
 import { createWindows, tmuxAvailable, windowTag } from './tmux.js';
 
 /** Env a sidecar runs with (beyond what tmux or the caller gives it): glibc keeps one malloc arena. */
 const SIDECAR_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '1' };
-
-/**
- * What marks a process as this project's sidecar for `key`, as DEVPORT_KEY and
- * DEVPORT_PROJECT_DIR mark its children: how `down` finds a sidecar it cannot
- * reach through its lock, and proves one it found is devport's.
- */
-export function sidecarMarker(projectDir: string, key: string): Record<string, string> {
-  return { DEVPORT_SIDECAR: key, DEVPORT_PROJECT_DIR: projectDir };
-}
 
 /** Knobs the caller may pass on to sidecars. */
 const PASS_THROUGH = ['DEVPORT_LOCK'];

@@ -11,6 +11,7 @@ import { JsonLogger } from '../events/json-logger.js';
 import type { Logger } from '../events/types.js';
 import type { Plan } from '../plan/types.js';
 import { rpcRequest } from '../rpc/client.js';
+import { DEFAULTS } from '../spec/defaults.js';
 import { ensureServiceDir, ensureStateDir, UP_LOG } from '../state/dirs.js';
 import { acquireLock, lockedDirs, type HeldLock } from '../state/lock.js';
 import { readStat } from '../sys/procfs.js';
@@ -218,7 +219,7 @@ async function bringDown(plan: Plan, opts: RunUpOptions, force: AbortSignal, log
   const c = palette(!opts.json && colorEnabled(process.stdout));
   const stopped = await downStack({
     stateDir: plan.stateDir,
-    timeoutMs: opts.downTimeoutMs ?? 10_000,
+    timeoutMs: opts.downTimeoutMs ?? DEFAULTS.downTimeoutMs,
     keys: plan.nodes.map((n) => n.key),
     // Only what this up started: a concurrent up's sidecars are never ours to stop.
     ...(plan.runId !== null ? { runId: plan.runId } : {}),

@@ -10,6 +10,7 @@ import type { Plan, PlanNode } from '../plan/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { ensureServiceDir, OUTPUT_LOG, STATE_FILE } from '../state/dirs.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
+import { serviceMarker } from '../state/marker.js';
 import { readState } from '../state/read.js';
 import type { ServiceRecord, ServiceStateName, StateFile, SupervisorRecord } from '../state/types.js';
 import { readStat, ticksAt, type Generation } from '../sys/procfs.js';
@@ -28,11 +29,6 @@ export interface Service {
   restart(): { accepted: boolean; message: string };
   /** First call: graceful. A second call skips what is left of the grace period. */
   stop(reason: string): void;
-}
-
-/** The env entries every process of a service carries: how escaped descendants are found, and how a recorded pid proves it is ours. */
-export function serviceMarker(projectDir: string, key: string): string[] {
-  return [`DEVPORT_KEY=${key}`, `DEVPORT_PROJECT_DIR=${projectDir}`];
 }
 
 /** A change to the state record other than the state itself (that is `transition`'s). */
