@@ -2,10 +2,11 @@
 // <common>/.git/worktrees/<name>) gets its own fixed ports, tmux session and
 // databases, so two checkouts of one project can run side by side.
 
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../spec/model.js';
 import { fnv1a } from '../util/hash.js';
+import { readRegularFile } from '../util/read-file.js';
 
 export interface Isolation {
   /** Empty when the checkout is not isolated. */
@@ -26,7 +27,10 @@ export function linkedWorktreeName(dir: string): string | undefined {
     try {
       const st = statSync(dotGit);
       if (st.isDirectory()) return undefined;
-      const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+      // A .git file is one line; anything else (a FIFO, a huge file) is not a worktree's.
+      const r = readRegularFile(dotGit, { maxBytes: 64 * 1024 });
+      if (!r.ok) return undefined;
+      const m = /^gitdir:\s*(.+)$/m.exec(r.text);
       const gitdir = m?.[1]?.trim();
       // Submodules also use a .git file; only .../worktrees/<name> is a linked worktree.
       if (gitdir && path.basename(path.dirname(gitdir)) === 'worktrees') return path.basename(gitdir);
