@@ -119,6 +119,9 @@ no_port = true
     await waitFor('up following the logs', () => rig.tmux(['capture-pane', '-p', '-t', 'term']).stdout.includes('worker tick'));
     assert.equal(rig.tmux(['kill-window', '-t', 'term']).code, 0);
     await allDown();
+    // Gracefully: the slow one was given its time (a hangup never escalates to a kill).
+    const slow = (await ls()).find((e) => e.key === 'slow') as { state: { state: string; reason?: string } | null } | undefined;
+    assert.match(slow?.state?.reason ?? '', /^exited 0 \d+ ms after SIGTERM$/);
     await waitFor('no child left', () => rig.leftovers().filter((p) => !p.cmd.includes('tmux')).length === 0);
   });
 

@@ -52,18 +52,28 @@ class Interrupts {
   constructor() {
     const words: Record<string, string> = { SIGINT: 'interrupted', SIGTERM: 'terminated', SIGHUP: 'hangup: the terminal went away' };
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      const h = () => this.fire(words[s] ?? s);
+      // A hangup is the terminal going away, not someone asking twice: it never forces.
+      const h = s === 'SIGHUP' ? () => this.stop(words[s] ?? s) : () => this.fire(words[s] ?? s);
       this.#handlers.set(s, h);
       process.on(s, h);
     }
   }
 
+  /** Someone asked (a signal, Ctrl-C, q): the first time gracefully, the second time by force. */
   fire(reason: string): void {
     this.#count++;
     if (this.#count === 1) {
       this.reason = reason;
       this.graceful.abort();
     } else this.force.abort();
+  }
+
+  /** Something went away (the terminal, the parent, the stack itself): stop gracefully, never escalate. */
+  stop(reason: string): void {
+    if (this.graceful.signal.aborted) return;
+    this.#count++;
+    this.reason = reason;
+    this.graceful.abort();
   }
 
   dispose(): void {
@@ -123,7 +133,7 @@ async function lockStack(stateDir: string): Promise<HeldLock> {
 export async function runUp(plan: Plan, opts: RunUpOptions): Promise<number> {
   const t0 = Date.now();
   const interrupts = new Interrupts();
-  const out = new Output((why) => interrupts.fire(why));
+  const out = new Output((why) => interrupts.stop(why));
   const color = !opts.json && colorEnabled(process.stdout);
   const c = palette(color);
   const logger: Logger | undefined = opts.json ? new JsonLogger((t) => out.write(t)) : undefined;
@@ -257,7 +267,7 @@ async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts
       logger?.log({ event: 'service', service: node.key, state: s.state, duration_ms: Date.now() - t0, ...(s.health ? { detail: s.health.detail } : {}), port: s.port, url: s.url, restarts: s.restarts, exit_code: s.exit_code }),
     onGone: () => {
       stoppedElsewhere = true;
-      interrupts.fire('the stack was stopped from elsewhere');
+      interrupts.stop('the stack was stopped from elsewhere');
     },
   });
   // The foreground lives until it is told to stop: this timer keeps the event loop alive (nothing
@@ -265,7 +275,7 @@ async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts
   const ppid = readStat(process.pid)?.ppid;
   const alive = setInterval(() => {
     const now = readStat(process.pid)?.ppid;
-    if (ppid !== undefined && now !== undefined && now !== ppid) interrupts.fire('its parent process exited');
+    if (ppid !== undefined && now !== undefined && now !== ppid) interrupts.stop('its parent process exited');
   }, PARENT_CHECK_MS);
   const stopKeys =
     opts.keyboard && process.stdin.isTTY
