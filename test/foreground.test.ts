@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, test } from 'node:test';
-import { CLI, Rig, waitFor } from './rig.js';
+import { CLI, lsOf, Rig, waitFor } from './rig.js';
 
 let rig: Rig;
 afterEach(async () => {
@@ -33,10 +33,7 @@ const events = (stdout: string): Event[] =>
     .map((l) => JSON.parse(l) as Event);
 
 const P = () => rig.path('p');
-const ls = async () => {
-  const r = await rig.run(['ls'], { cwd: P() });
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { key: string; alive: boolean; state: { state: string } | null });
-};
+const ls = () => lsOf(rig, P());
 const allDown = () => waitFor('every sidecar gone', async () => (await ls()).every((e) => !e.alive), 15_000);
 const exitOf = (c: import('node:child_process').ChildProcess) =>
   new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
@@ -120,7 +117,7 @@ no_port = true
     assert.equal(rig.tmux(['kill-window', '-t', 'term']).code, 0);
     await allDown();
     // Gracefully: the slow one was given its time (a hangup never escalates to a kill).
-    const slow = (await ls()).find((e) => e.key === 'slow') as { state: { state: string; reason?: string } | null } | undefined;
+    const slow = (await ls()).find((e) => e.key === 'slow');
     assert.match(slow?.state?.reason ?? '', /^exited 0 \d+ ms after SIGTERM$/);
     await waitFor('no child left', () => rig.leftovers().filter((p) => !p.cmd.includes('tmux')).length === 0);
   });

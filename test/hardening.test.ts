@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { CLI, Rig, waitFor } from './rig.js';
+import { CLI, httpServer, lsOf, Rig, waitFor } from './rig.js';
 
 let rig: Rig;
 afterEach(async () => {
@@ -17,13 +17,8 @@ afterEach(async () => {
 });
 
 const P = () => rig.path('p');
-type LsLine = { key: string; alive: boolean; supervisor: { pid: number; run_id: string | null } | null; state: { state: string; port: number | null; pid: number | null; reason: string | null; conflict?: { port: number; pid: number | null } | null } | null };
-const ls = async (): Promise<LsLine[]> => {
-  const r = await rig.run(['ls'], { cwd: P() });
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LsLine);
-};
-const SERVER = (name: string) => `["node", "-e", "require('http').createServer((q, s) => s.end('${name}')).listen(process.env.PORT, '127.0.0.1')"]`;
+const ls = () => lsOf(rig as Rig, P());
+const SERVER = httpServer;
 
 describe('two `up` at the same instant', () => {
   test('exactly one wins, the other answers ALREADY_RUNNING at once, the winner is intact (3 trials)', async () => {

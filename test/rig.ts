@@ -195,3 +195,23 @@ export function stateFixture(key: string, state: string, extra: Record<string, u
     state: { type: 'exec', state, port: null, url: null, pid: null, pgid: null, pid_start: null, generation: 1, restarts: 0, exit_code: null, signal: null, reason: null, since: now, health: null, next_restart_at: null, conflict: null, ...extra },
   });
 }
+
+/** A `command` (TOML list) for a child that serves `name` over HTTP on $PORT. */
+export const httpServer = (name: string) => `["node", "-e", "require('http').createServer((q, s) => s.end('${name}')).listen(process.env.PORT, '127.0.0.1')"]`;
+
+/** One `devport ls` line. */
+export interface LsEntry {
+  dir: string;
+  key: string;
+  alive: boolean;
+  problem: string | null;
+  supervisor: { pid: number; run_id: string | null; tmux: { session: string; window: string; pane: string } | null } | null;
+  state: { state: string; port: number | null; pid: number | null; reason: string | null; restarts: number; conflict?: { port: number; pid: number | null } | null } | null;
+}
+
+/** `devport ls` in `cwd`, parsed (and checked to succeed). */
+export async function lsOf(rig: Rig, cwd: string): Promise<LsEntry[]> {
+  const r = await rig.run(['ls'], { cwd, timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`devport ls failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LsEntry);
+}

@@ -12,7 +12,7 @@ import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readStat } from '../src/sys/procfs.js';
 import { verifyChild } from '../src/sys/trust.js';
-import { CLI, Rig, waitFor } from './rig.js';
+import { CLI, httpServer, lsOf, Rig, waitFor } from './rig.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -28,13 +28,8 @@ afterEach(async () => {
 });
 
 const P = () => (rig as Rig).path('p');
-type LsLine = { key: string; alive: boolean; problem: string | null; supervisor: { pid: number } | null; state: { state: string; port: number | null; pid: number | null } | null };
-const ls = async (): Promise<LsLine[]> => {
-  const r = await (rig as Rig).run(['ls'], { cwd: P(), timeoutMs: 5000 });
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LsLine);
-};
-const SERVER = (name: string) => `["node", "-e", "require('http').createServer((q, s) => s.end('${name}')).listen(process.env.PORT, '127.0.0.1')"]`;
+const ls = () => lsOf(rig as Rig, P());
+const SERVER = httpServer;
 
 describe('a recorded pid is never trusted blindly', () => {
   test('in a private PID namespace: forged pid / pgid / pid_start never signal a process outside the stack', { skip: !canUnshare && 'needs root and unshare(1)' }, () => {

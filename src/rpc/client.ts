@@ -32,15 +32,20 @@ export interface RpcResponse {
   body: string;
 }
 
+/** The socket to talk to, or undefined once `reject` got why not. */
+function checkedSocket(dir: string, reject: (err: unknown) => void): string | undefined {
+  try {
+    return socketPath(dir);
+  } catch (err: unknown) {
+    reject(err);
+    return undefined;
+  }
+}
+
 export function rpcRequest(dir: string, method: 'GET' | 'POST', urlPath: string, timeoutMs = 5000): Promise<RpcResponse> {
   return new Promise((resolve, reject) => {
-    let sock: string;
-    try {
-      sock = socketPath(dir);
-    } catch (err: unknown) {
-      reject(err);
-      return;
-    }
+    const sock = checkedSocket(dir, reject);
+    if (sock === undefined) return;
     const req = http.request({ socketPath: sock, method, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -56,13 +61,8 @@ export function rpcRequest(dir: string, method: 'GET' | 'POST', urlPath: string,
 /** Calls `onState` with the state now and after every change, until `signal` aborts or the sidecar goes away. */
 export function rpcEvents(dir: string, onState: (s: StateFile) => void, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    let sock: string;
-    try {
-      sock = socketPath(dir);
-    } catch (err: unknown) {
-      reject(err);
-      return;
-    }
+    const sock = checkedSocket(dir, reject);
+    if (sock === undefined) return;
     const req = http.request({ socketPath: sock, method: 'GET', path: '/events', agent: false, signal }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
