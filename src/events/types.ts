@@ -28,6 +28,9 @@ export type DevportEvent =
   | { event: 'shutdown'; reason: string; stopped: string[]; duration_ms: number }
   | { event: 'stopped'; service: string; how: string }
   | { event: 'untrusted'; service: string; problem: string }
+  | { event: 'reload'; service: string; how: 'restart' | 'signal'; trigger: string[]; count: number }
+  | { event: 'build'; service: string; ok: boolean; duration_ms: number; exit_code: number | null; tail?: string }
+  | { event: 'reconcile'; started: string[]; restarted: string[]; stopped: string[]; unchanged: string[] }
   | { event: 'info'; message: string };
 
 export type EventName = DevportEvent['event'];

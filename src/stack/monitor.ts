@@ -7,18 +7,24 @@ import path from 'node:path';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { lockedDirs } from '../state/lock.js';
 import { stateFileOf, stateOfRun } from '../state/read.js';
-import type { ServiceRecord } from '../state/types.js';
+import type { BuildRecord, ReloadRecord, ServiceRecord } from '../state/types.js';
 
 export interface MonitorOptions {
   /** A service's state changed (its state, health detail, restarts or generation). */
   onChange(node: PlanNode, s: ServiceRecord): void;
   /** Every sidecar of this run is gone (`devport down` from elsewhere, or they died). */
   onGone(states: (ServiceRecord | undefined)[]): void;
+  /** A hot reload's build ended (ok true or false). */
+  onBuild?(node: PlanNode, b: BuildRecord): void;
+  /** A hot reload happened (a new generation, or reload_signal). */
+  onReload?(node: PlanNode, r: ReloadRecord): void;
   pollMs?: number;
 }
 
 export function monitorStack(plan: Plan, opts: MonitorOptions): { stop(): void } {
   const last = new Map<string, string>();
+  const lastBuild = new Map<string, string>();
+  const lastReload = new Map<string, string>();
   const watchers: FSWatcher[] = [];
   const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
   let stopped = false;
@@ -28,6 +34,19 @@ export function monitorStack(plan: Plan, opts: MonitorOptions): { stop(): void }
     plan.nodes.forEach((node, i) => {
       const s = states[i];
       if (!s) return;
+      // A finished build and a reload are events of their own, each reported once.
+      const b = s.build;
+      if (b && b.ok !== null && lastBuild.get(node.key) !== b.started_at) {
+        const seen = lastBuild.has(node.key) || last.has(node.key);
+        lastBuild.set(node.key, b.started_at);
+        if (seen) opts.onBuild?.(node, b);
+      }
+      const r = s.reload;
+      if (r && lastReload.get(node.key) !== r.at) {
+        const seen = lastReload.has(node.key) || last.has(node.key);
+        lastReload.set(node.key, r.at);
+        if (seen) opts.onReload?.(node, r);
+      }
       const sig = `${s.state}|${s.health?.detail ?? ''}|${s.restarts}|${s.generation}`;
       if (last.get(node.key) === sig) return;
       const first = !last.has(node.key);

@@ -269,6 +269,9 @@ async function foreground(plan: Plan, opts: RunUpOptions, interrupts: Interrupts
       stoppedElsewhere = true;
       interrupts.stop('the stack was stopped from elsewhere');
     },
+    // Human mode sees both in the service's own output ([devport] lines); --json gets events.
+    onBuild: (node, b) => logger?.log({ event: 'build', service: node.key, ok: b.ok === true, duration_ms: b.duration_ms ?? 0, exit_code: b.exit_code, ...(b.ok ? {} : { tail: b.tail }) }),
+    onReload: (node, r) => logger?.log({ event: 'reload', service: node.key, how: r.how, trigger: r.trigger, count: r.count }),
   });
   // The foreground lives until it is told to stop: this timer keeps the event loop alive (nothing
   // else may, with --json or without a TTY) and notices the parent going away.

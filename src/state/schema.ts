@@ -76,6 +76,33 @@ export const STATE_SCHEMA: JsonSchema = {
           },
         },
         next_restart_at: { type: ['string', 'null'], format: 'date-time', description: 'in backoff or crashloop: when the next start is due' },
+        build: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['ok', 'exit_code', 'tail', 'started_at', 'duration_ms', 'trigger'],
+          description: 'the last build of a hot reload (`build` while the old child keeps serving): null before any; ok null while it runs; a failed one keeps the old child and stays here until the next build succeeds',
+          properties: {
+            ok: { type: ['boolean', 'null'] },
+            exit_code: { type: ['integer', 'null'] },
+            tail: { type: 'string', description: 'the last lines of its output (on failure)' },
+            started_at: { type: 'string', format: 'date-time' },
+            duration_ms: { type: ['integer', 'null'], minimum: 0 },
+            trigger: { type: 'array', items: { type: 'string' }, description: 'the changed paths that started it (at most 10)' },
+          },
+        },
+        reload: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          required: ['at', 'how', 'signal', 'trigger', 'count'],
+          description: 'the last hot reload: a new generation (restart) or reload_signal sent to the running child (signal: no new generation)',
+          properties: {
+            at: { type: 'string', format: 'date-time' },
+            how: { enum: ['restart', 'signal'] },
+            signal: { type: ['string', 'null'] },
+            trigger: { type: 'array', items: { type: 'string' }, description: 'changed paths, relative to the service cwd (at most 10)' },
+            count: { type: 'integer', minimum: 0, description: 'how many paths changed in all' },
+          },
+        },
         conflict: {
           type: ['object', 'null'],
           additionalProperties: false,

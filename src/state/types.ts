@@ -27,6 +27,25 @@ export interface SupervisorRecord {
   output_offset?: number;
 }
 
+/** The last build of a hot reload (ok null while it runs). */
+export interface BuildRecord {
+  ok: boolean | null;
+  exit_code: number | null;
+  tail: string;
+  started_at: string;
+  duration_ms: number | null;
+  trigger: string[];
+}
+
+/** The last hot reload: a new generation, or reload_signal sent to the child. */
+export interface ReloadRecord {
+  at: string;
+  how: 'restart' | 'signal';
+  signal: string | null;
+  trigger: string[];
+  count: number;
+}
+
 /** The port is held by a process that is not the service's child. */
 export interface PortConflict {
   port: number;
@@ -54,6 +73,8 @@ export interface ServiceRecord {
   /** In backoff/crashloop: when the next start is due. */
   next_restart_at: string | null;
   conflict?: PortConflict | null;
+  build?: BuildRecord | null;
+  reload?: ReloadRecord | null;
 }
 
 export interface StateFile {

@@ -1,5 +1,6 @@
 // A sidecar starts its child only when what it depends on is ready: healthy,
-// started, or (for tasks) completed, as the other sidecars' state.json say.
+// started, or (for tasks) completed, as the other sidecars' state.json say —
+// the state of this run, or of a live sidecar (a dead one's is stale).
 // Watched with inotify on each dependency's dir, with a slow poll as a net.
 
 import { watch, type FSWatcher } from 'node:fs';
@@ -16,8 +17,9 @@ export function dependencyReady(stateDir: string, dep: PlanNode['dependsOn'][num
   const dir = path.join(stateDir, dep.key);
   const s = stateFileOf(dir);
   if (!s) return false;
-  // A state.json left by an earlier run says nothing about this one.
-  if (runId !== null ? s.supervisor.run_id !== runId : !isLocked(dir)) return false;
+  // A state.json left by an earlier run says nothing about this one; a live sidecar of another
+  // run does (an `up` that reconciles a running stack starts only what changed).
+  if (!(runId !== null && s.supervisor.run_id === runId) && !isLocked(dir)) return false;
   switch (dep.condition) {
     case 'healthy':
       return s.state.state === 'healthy';
