@@ -55,7 +55,7 @@ function node(routes: PlanRoute[], holdTimeoutMs = 2000): PlanNode {
   return {
     key: 'web', name: 'web', prefix: 'WEB', kind: 'proxy', parent: null, command: [], cwd: dir, port: 0, portSource: 'allocated', host: '127.0.0.1',
     url: null, ownEnv: {}, env: {}, envNames: [], health: { type: 'tcp', intervalMs: 200, timeoutMs: 30000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300, url: null, command: null, expectStatus: null },
-    restart: 'on-failure', stopSignal: 'SIGTERM', stopTimeoutMs: 5000, dependsOn: [], watch: [], watchIgnore: [], build: null, compose: null,
+    restart: 'on-failure', stopSignal: 'SIGTERM', stopTimeoutMs: 5000, dependsOn: [], watch: [], watchIgnore: [], watchDebounceMs: 50, reloadSignal: null, build: null, compose: null,
     proxy: { holdTimeoutMs, routes },
   };
 }

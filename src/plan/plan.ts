@@ -193,6 +193,8 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       dependsOn: (loaded.deps.get(n.key) ?? []).filter((d) => selection.value.has(d.key)),
       watch: proc ? proc.watch : [],
       watchIgnore: proc ? proc.watchIgnore : [],
+      watchDebounceMs: proc ? proc.watchDebounceMs : DEFAULTS.watchDebounceMs,
+      reloadSignal: proc?.reloadSignal ?? null,
       build: proc?.build ? proc.build.map((arg, i) => fill(arg, [...n.path, 'build', i])) : null,
       proxy: n.spec.type === 'proxy' ? proxyPlan(n, nodeOfSpec, spec.dir, fill, badUrl) : null,
       compose: n.spec.type === 'compose' ? { file: path.resolve(spec.dir, n.spec.file), services: n.spec.services, profiles: n.spec.profiles } : null,

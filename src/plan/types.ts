@@ -70,6 +70,9 @@ export interface PlanNode {
   dependsOn: { key: string; condition: DepCondition }[];
   watch: string[];
   watchIgnore: string[];
+  watchDebounceMs: number;
+  /** On a change, signal the running child instead of restarting it. */
+  reloadSignal: string | null;
   build: string[] | null;
   proxy: { holdTimeoutMs: number; routes: PlanRoute[] } | null;
   compose: { file: string; services: string[]; profiles: string[] } | null;

@@ -52,6 +52,8 @@ export interface ProcessSpec {
   stopTimeoutMs: number;
   watch: string[];
   watchIgnore: string[];
+  watchDebounceMs: number;
+  reloadSignal: string | undefined;
   build: string[] | undefined;
   health: HealthSpec;
 }
@@ -197,6 +199,8 @@ function processSpec(t: Table, path: Path, isTask: boolean): ProcessSpec {
     stopTimeoutMs: dur(t, 'stop_timeout', DEFAULTS.stopTimeoutMs),
     watch: list(t, 'watch') ?? [],
     watchIgnore: list(t, 'watch_ignore') ?? [],
+    watchDebounceMs: dur(t, 'watch_debounce', DEFAULTS.watchDebounceMs),
+    reloadSignal: s(t, 'reload_signal'),
     build: list(t, 'build'),
     health: isTask ? { ...health({}, path), type: 'none' } : health(t, path),
   };

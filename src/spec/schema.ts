@@ -115,6 +115,12 @@ const processFields: Record<string, SchemaNode> = {
   stop_timeout: dur('time allowed after stop_signal before SIGKILL (default 5s)', 'stop_timeout = "5s"'),
   watch: strList('globs whose changes restart the service (hot reload)', 'watch = ["src/**/*.ts"]'),
   watch_ignore: strList('globs that never trigger a reload', 'watch_ignore = ["**/*.test.ts"]'),
+  watch_debounce: dur('quiet time after the last change before a reload (default 50ms): a burst of changes is one reload', 'watch_debounce = "50ms"'),
+  reload_signal: {
+    kind: 'signal',
+    description: 'on a change, send this signal to the running child instead of restarting it (nginx, gunicorn: SIGHUP)',
+    example: 'reload_signal = "SIGHUP"',
+  },
   build: strList('runs before each (re)start; a failure keeps the old child', 'build = ["npm", "run", "build"]'),
 };
 

@@ -42,6 +42,7 @@ export class Semantics {
     this.checkNames();
     this.checkKeys();
     this.checkPorts();
+    this.checkWatch();
     this.checkRoutes();
     this.checkHealth();
     this.checkEnv();
@@ -112,6 +113,18 @@ export class Semantics {
       if (other) {
         this.error([...node.path, 'port'], `port ${spec.port} of "${node.name}" is also the fixed port of "${other.name}"`, 'give each service its own port, or omit `port` to have one allocated');
       } else fixed.set(spec.port, node);
+    }
+  }
+
+  /** watch_debounce, watch_ignore and reload_signal act only on a service that watches something. */
+  private checkWatch(): void {
+    for (const node of this.tree) {
+      const spec = node.spec;
+      if (spec.type !== 'exec' && spec.type !== 'task') continue;
+      if (spec.watch.length > 0) continue;
+      for (const key of ['watch_debounce', 'watch_ignore', 'reload_signal']) {
+        if (this.rawHas([...node.path, key])) this.error([...node.path, key], `"${key}" has no effect: "${node.name}" watches nothing`, 'add watch = ["src/**/*"] (globs relative to its cwd), or remove it', 'key');
+      }
     }
   }
 
