@@ -24,6 +24,8 @@ const boundaries = [
   { from: /commands[\\/]supervise\.ts$/, spec: '../compose/service.js', to: '../lazy/compose-service.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: '../plan/plan.js', to: '../lazy/plan.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: './load-spec.js', to: '../lazy/load-spec.js' },
+  // Only sidecars that watch files load the watcher (@parcel/watcher, picomatch, tinyglobby).
+  { from: /supervisor[\\/]process-supervisor\.ts$/, spec: './watch.js', to: '../lazy/watch.js' },
 ];
 
 const boundaryPlugin = {
@@ -61,6 +63,7 @@ await build({
     'compose-service': 'src/compose/service.ts',
     plan: 'src/plan/plan.ts',
     'load-spec': 'src/commands/load-spec.ts',
+    watch: 'src/supervisor/watch.ts',
     commander: 'node_modules/commander/esm.mjs',
   },
   outdir: 'dist/cli/lazy',

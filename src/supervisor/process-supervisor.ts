@@ -1,62 +1,24 @@
 // Supervises one process-backed node (exec service, task, exec route): waits
 // for dependencies, builds, spawns the child in a pty, probes its health,
-// restarts it per policy with backoff, and stops its whole generation.
+// restarts it per policy with backoff, reloads it when its files change, and
+// stops its whole generation.
 
 import { childEnv } from '../plan/child-env.js';
 import { findPortHolder, holdsSocket, listenerInodes } from '../plan/listening.js';
-import type { PortConflict } from '../state/types.js';
-import { sleep } from '../sys/kill.js';
+import type { BuildRecord, PortConflict } from '../state/types.js';
+import { safeKill, sleep } from '../sys/kill.js';
 import { generationProcesses, isRunning } from '../sys/procfs.js';
 import { Backoff, shouldRestart } from './backoff.js';
+import { startBuild, type BuildResult, type RunningBuild } from './build.js';
 import { spawnChild, type ChildHandle } from './child.js';
 import { waitForDependencies } from './deps.js';
 import { describeExit, type ExitInfo } from './exit.js';
 import { stopChild, type StopOutcome } from './graceful.js';
 import { probe, type ProbeResult } from './health.js';
 import { describeLifecycle, type Lifecycle } from './lifecycle.js';
+import { Mailbox } from './mailbox.js';
 import type { Service, Sidecar } from './sidecar.js';
-
-type Request = 'restart' | 'stop';
-
-/**
- * One-slot mailbox: the run loop waits on it; restart and stop post to it. A
- * stop is never overwritten. A wait can be cancelled, so an abandoned wait
- * never swallows a later request.
- */
-class Mailbox {
-  #pending: Request | undefined;
-  #waiter: ((r: Request) => void) | undefined;
-
-  post(r: Request): void {
-    const w = this.#waiter;
-    if (w) {
-      this.#waiter = undefined;
-      w(r);
-    } else if (this.#pending !== 'stop') this.#pending = r;
-  }
-
-  /** The next request, or undefined if `signal` aborts first. */
-  next(signal?: AbortSignal): Promise<Request | undefined> {
-    const p = this.#pending;
-    if (p !== undefined) {
-      if (p !== 'stop') this.#pending = undefined;
-      return Promise.resolve(p);
-    }
-    if (signal?.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const onAbort = () => {
-        if (this.#waiter === deliver) this.#waiter = undefined;
-        resolve(undefined);
-      };
-      const deliver = (r: Request) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      };
-      this.#waiter = deliver;
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
+import type { Change, FileWatcher } from './watch.js';
 
 const STEADY_FAILURES_TO_UNHEALTHY = 2;
 
@@ -100,6 +62,14 @@ export class ProcessSupervisor implements Service {
   #conflict: PortConflict | null = null;
   readonly #backoff = new Backoff();
   readonly #mail = new Mailbox();
+  #watcher: FileWatcher | undefined;
+  /** A hot reload's build, running while the current child keeps serving. */
+  #bgBuild: { id: number; run: RunningBuild; trigger: Change } | undefined;
+  #buildIds = 0;
+  /** The files changed since the last build started: carried into the next build record. */
+  #trigger: Change | undefined;
+  /** Set when a background build succeeded: the next generation starts from it without building again. */
+  #prebuilt = false;
   readonly #stopCtl = new AbortController();
   readonly #skipGrace = new AbortController();
   #stopReason: string | undefined;
@@ -188,7 +158,7 @@ export class ProcessSupervisor implements Service {
   restart(): { accepted: boolean; message: string } {
     if (this.#stopReason !== undefined) return { accepted: false, message: 'stopping' };
     if (this.#life.state === 'pending') return { accepted: false, message: `waiting for ${this.#life.waitingFor.join(', ')}` };
-    this.#mail.post('restart');
+    this.#mail.post({ kind: 'restart' });
     return { accepted: true, message: 'restarting' };
   }
 
@@ -199,7 +169,9 @@ export class ProcessSupervisor implements Service {
     }
     this.#stopReason = reason;
     this.#stopCtl.abort();
-    this.#mail.post('stop');
+    this.#mail.post({ kind: 'stop' });
+    this.#bgBuild?.run.cancel();
+    void this.#watcher?.close();
     this.#stopped = this.shutdown(reason);
   }
 
@@ -229,6 +201,7 @@ export class ProcessSupervisor implements Service {
   // ---- the run loop -----------------------------------------------------------------
 
   private async loop(): Promise<void> {
+    if (this.node.watch.length > 0) this.startWatching();
     const deps = this.node.dependsOn;
     if (deps.length > 0) {
       this.enter({ state: 'pending', waitingFor: deps.map((d) => d.key) });
@@ -245,12 +218,14 @@ export class ProcessSupervisor implements Service {
 
   /** One generation: build, spawn, supervise until it ends; then what to do next. */
   private async runGeneration(): Promise<'again' | 'stop'> {
-    if (this.node.build) {
-      this.enter({ state: 'building', generation: this.#generation + 1 });
-      const built = await this.runBuild(this.node.build);
-      if (this.#stopReason !== undefined) return 'stop';
-      if (!built.ok) return this.afterEnd(`build failed: ${built.detail}`, { code: built.code, signal: null });
+    if (this.node.build && !this.#prebuilt) {
+      const built = await this.buildBeforeStart(this.node.build);
+      if (built === 'stop') return 'stop';
+      if (!built.ok) return this.afterEnd(`build failed: ${built.detail}`, { code: built.exitCode, signal: null });
+    } else if (!this.node.build) {
+      this.#mail.drop('reload'); // the child reads the files as they are now
     }
+    this.#prebuilt = false;
     const gen = ++this.#generation;
     this.#healthyAt = null;
     this.#conflict = null;
@@ -274,22 +249,37 @@ export class ProcessSupervisor implements Service {
 
     const healthCtl = new AbortController();
     if (!this.isTask) this.healthLoop(child, gen, healthCtl.signal).catch((err: unknown) => this.bug(err));
-    const mailCtl = new AbortController();
-    const outcome = await Promise.race([
-      child.exited.then((exit) => ({ kind: 'exit' as const, exit })),
-      this.#mail.next(mailCtl.signal).then((kind) => (kind === 'stop' ? { kind } : kind === 'restart' ? { kind } : new Promise<never>(() => {}))),
-    ]);
-    mailCtl.abort();
+    const outcome = await this.superviseChild(child);
     healthCtl.abort();
+    this.#bgBuild?.run.cancel();
+    this.#bgBuild = undefined;
 
-    if (outcome.kind === 'stop') return 'stop';
-    if (outcome.kind === 'restart') {
-      const stopped = await this.stopGeneration(child);
-      this.sc.say(`restart requested: ${stopped.reason}`);
-      this.#child = undefined;
-      this.#restarts++;
-      this.#backoff.reset();
-      return 'again';
+    switch (outcome.kind) {
+      case 'stop':
+        return 'stop';
+      case 'restart': {
+        const stopped = await this.stopGeneration(child);
+        this.sc.say(`restart requested: ${stopped.reason}`);
+        this.#child = undefined;
+        this.#restarts++;
+        this.#backoff.reset();
+        return 'again';
+      }
+      case 'reload': {
+        // Hot reload: the old generation goes (the proxy holds requests meanwhile), the new one starts.
+        this.enter({ state: 'reloading', generation: gen, trigger: outcome.change.paths.join(', ') });
+        const stopped = await this.stopGeneration(child);
+        this.sc.say(`reloading (${describeChange(outcome.change)}): ${stopped.reason}`);
+        this.#child = undefined;
+        this.#backoff.reset();
+        return 'again';
+      }
+      case 'exit':
+        break;
+      default: {
+        const never: never = outcome;
+        return never;
+      }
     }
 
     // The child ended by itself. Is its port held by another program (it died of EADDRINUSE)?
@@ -303,6 +293,144 @@ export class ProcessSupervisor implements Service {
     const c = this.#conflict;
     const words = c ? `${describeExit(outcome.exit)}: port ${c.port} is in use by ${c.command || 'another process'} (pid ${c.pid})` : describeExit(outcome.exit);
     return this.afterEnd(words, outcome.exit);
+  }
+
+  /**
+   * While the child runs: until it exits, or a stop, a restart, or a reload ends this
+   * generation. A reload with `reload_signal` signals the child and goes on; with a
+   * `build`, the build runs while the child keeps serving, and only a successful one ends
+   * the generation (a failed one is recorded and the child stays).
+   */
+  private async superviseChild(child: ChildHandle): Promise<{ kind: 'exit'; exit: ExitInfo } | { kind: 'stop' } | { kind: 'restart' } | { kind: 'reload'; change: Change }> {
+    const exited = child.exited.then((exit) => ({ kind: 'exit' as const, exit }));
+    for (;;) {
+      const ctl = new AbortController();
+      const next = await Promise.race([exited, this.#mail.next(ctl.signal)]);
+      ctl.abort();
+      if (next === undefined) continue;
+      switch (next.kind) {
+        case 'exit':
+        case 'stop':
+        case 'restart':
+          return next;
+        case 'reload': {
+          const sig = this.node.reloadSignal;
+          if (sig) {
+            // nginx, gunicorn: they reload themselves on a signal; same process, same generation.
+            safeKill(-child.pgid, sig as NodeJS.Signals);
+            safeKill(child.pid, sig as NodeJS.Signals);
+            this.recordReload('signal', next.change);
+            this.sc.say(`${sig} sent (${describeChange(next.change)})`);
+            continue;
+          }
+          if (!this.node.build) {
+            this.recordReload('restart', next.change);
+            return next;
+          }
+          this.startBackgroundBuild(this.node.build, next.change);
+          continue;
+        }
+        case 'built': {
+          const bg = this.#bgBuild;
+          if (!bg || bg.id !== next.id || next.result.cancelled) continue; // an older, cancelled build
+          this.#bgBuild = undefined;
+          this.recordBuild(next.result, bg.trigger);
+          if (!next.result.ok) {
+            this.sc.say(`build failed (${next.result.detail}): generation ${this.#generation} keeps running`);
+            continue;
+          }
+          this.#prebuilt = true;
+          this.recordReload('restart', bg.trigger);
+          return { kind: 'reload', change: bg.trigger };
+        }
+        default: {
+          const never: never = next;
+          return never;
+        }
+      }
+    }
+  }
+
+  // ---- hot reload ------------------------------------------------------------------
+
+  private startWatching(): void {
+    // Loaded only by sidecars that watch something (its own bundle: the watcher and its glob matcher).
+    void import('./watch.js')
+      .then(async ({ FileWatcher }) => {
+        if (this.#stopReason !== undefined) return;
+        const w = new FileWatcher(
+          { cwd: this.node.cwd, patterns: this.node.watch, ignore: this.node.watchIgnore, debounceMs: this.node.watchDebounceMs },
+          (change) => this.#mail.post({ kind: 'reload', change }),
+        );
+        this.#watcher = w;
+        const { files } = await w.start();
+        if (this.#stopReason === undefined) this.sc.say(`watching ${files} file${files === 1 ? '' : 's'} (${this.node.watch.join(', ')})`);
+      })
+      .catch((err: unknown) => this.sc.say(`cannot watch files: ${(err as Error).message}`));
+  }
+
+  /** A build while the child keeps serving; a newer change cancels it and starts another (the latest edit wins). */
+  private startBackgroundBuild(argv: string[], change: Change): void {
+    const previous = this.#bgBuild;
+    if (previous) {
+      previous.run.cancel();
+      this.sc.say('build cancelled: files changed again');
+    }
+    const trigger = previous ? mergeChanges(previous.trigger, change) : change;
+    const id = ++this.#buildIds;
+    const run = this.launchBuild(argv, trigger);
+    this.#bgBuild = { id, run, trigger };
+    void run.done.then((result) => this.#mail.post({ kind: 'built', id, result }));
+  }
+
+  /** The build before a start (the first, or after a crash): edits meanwhile cancel it and build again. */
+  private async buildBeforeStart(argv: string[]): Promise<BuildResult | 'stop'> {
+    this.enter({ state: 'building', generation: this.#generation + 1 });
+    let trigger = this.#trigger ?? { paths: [], count: 0 };
+    this.#trigger = undefined;
+    for (;;) {
+      this.#mail.drop('reload'); // this build reads the files as they are now
+      const run = this.launchBuild(argv, trigger);
+      const ctl = new AbortController();
+      for (;;) {
+        const next = await Promise.race([run.done.then((result) => ({ kind: 'done' as const, result })), this.#mail.next(ctl.signal)]);
+        if (next?.kind === 'done') {
+          ctl.abort();
+          this.recordBuild(next.result, trigger);
+          return this.#stopReason !== undefined ? 'stop' : next.result;
+        }
+        if (next?.kind === 'stop') {
+          ctl.abort();
+          run.cancel();
+          return 'stop';
+        }
+        if (next?.kind === 'reload' || next?.kind === 'restart') {
+          ctl.abort();
+          run.cancel();
+          await run.done;
+          this.sc.say('build cancelled: files changed again');
+          if (next.kind === 'reload') trigger = mergeChanges(trigger, next.change);
+          break;
+        }
+        // A stale `built` of an earlier background build: keep waiting for this one.
+      }
+    }
+  }
+
+  private launchBuild(argv: string[], trigger: Change): RunningBuild {
+    this.sc.say(`build: ${argv.join(' ')}${trigger.count > 0 ? ` (${describeChange(trigger)})` : ''}`);
+    this.sc.update({ build: { ok: null, exit_code: null, tail: '', started_at: new Date().toISOString(), duration_ms: null, trigger: trigger.paths } });
+    return startBuild({ argv, cwd: this.node.cwd, env: childEnv(this.sc.plan, this.node), onOutput: (d) => this.sc.childOutput(d) });
+  }
+
+  private recordBuild(r: BuildResult, trigger: Change): void {
+    const started = this.sc.record.state.build?.started_at ?? new Date(Date.now() - r.durationMs).toISOString();
+    const build: BuildRecord = { ok: r.ok, exit_code: r.exitCode, tail: r.ok ? '' : r.tail, started_at: started, duration_ms: r.durationMs, trigger: trigger.paths };
+    this.sc.update({ build });
+  }
+
+  private recordReload(how: 'restart' | 'signal', change: Change): void {
+    this.sc.update({ reload: { at: new Date().toISOString(), how, signal: how === 'signal' ? this.node.reloadSignal : null, trigger: change.paths, count: change.count } });
   }
 
   /** A child (or its build, or its spawn) ended without being asked to: complete, fail, stay exited, or back off per policy. */
@@ -325,18 +453,36 @@ export class ProcessSupervisor implements Service {
     this.sc.say(describeLifecycle(this.#life));
     const timer = new AbortController();
     const t = setTimeout(() => timer.abort(), b.delayMs);
-    const r = await this.#mail.next(timer.signal);
+    // A change to its files is worth trying at once (the edit may be the fix).
+    const r = await this.nextUntil(timer.signal);
     clearTimeout(t);
-    if (r === 'stop' || this.#stopReason !== undefined) return 'stop';
-    if (r === 'restart') this.#backoff.reset();
+    if (r?.kind === 'stop' || this.#stopReason !== undefined) return 'stop';
+    if (r?.kind === 'restart' || r?.kind === 'reload') this.#backoff.reset();
+    if (r?.kind === 'reload') this.noteReloadWhileDown(r.change);
     this.#restarts++;
     return 'again';
   }
 
-  /** Stays exited (or completed/failed) until a restart or stop request. */
+  /** The next stop, restart or reload (a stale `built` is dropped), or undefined once `signal` aborts. */
+  private async nextUntil(signal?: AbortSignal) {
+    for (;;) {
+      const r = await this.#mail.next(signal);
+      if (r?.kind !== 'built') return r;
+    }
+  }
+
+  /** Files changed while no child runs: the next generation is the reload (its build is triggered by them). */
+  private noteReloadWhileDown(change: Change): void {
+    this.recordReload('restart', change);
+    this.#trigger = this.#trigger ? mergeChanges(this.#trigger, change) : change;
+    this.sc.say(`files changed (${describeChange(change)}): starting again`);
+  }
+
+  /** Stays exited (or completed/failed) until a restart, a change to its files, or a stop. */
   private async park(): Promise<'again' | 'stop'> {
-    const r = await this.#mail.next();
-    if (r !== 'restart') return 'stop';
+    const r = await this.nextUntil();
+    if (r === undefined || r.kind === 'stop') return 'stop';
+    if (r.kind === 'reload') this.noteReloadWhileDown(r.change);
     this.#restarts++;
     this.#backoff.reset();
     return 'again';
@@ -469,21 +615,7 @@ export class ProcessSupervisor implements Service {
     this.sc.update({ health: { ok: r.ok, detail: r.detail, checked_at: new Date().toISOString() } });
   }
 
-  // ---- build and terminal -------------------------------------------------------------
-
-  private async runBuild(argv: string[]): Promise<{ ok: boolean; detail: string; code: number | null }> {
-    const { spawn } = await import('node:child_process');
-    return new Promise((resolve) => {
-      const [file, ...args] = argv;
-      if (!file) return resolve({ ok: false, detail: 'empty build command', code: null });
-      this.sc.say(`build: ${argv.join(' ')}`);
-      const p = spawn(file, args, { cwd: this.node.cwd, env: childEnv(this.sc.plan, this.node), stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout.on('data', (d: Buffer) => this.sc.childOutput(d));
-      p.stderr.on('data', (d: Buffer) => this.sc.childOutput(d));
-      p.once('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: e.code === 'ENOENT' ? `command not found: ${file}` : e.message, code: 127 }));
-      p.once('close', (code, sig) => resolve({ ok: code === 0, detail: sig ? `killed by ${sig}` : `exited ${code}`, code }));
-    });
-  }
+  // ---- terminal -----------------------------------------------------------------------
 
   /** In a pane: keys go to the child, and the child follows the pane's size. */
   private wireTerminal(child: ChildHandle): void {
@@ -501,4 +633,16 @@ export class ProcessSupervisor implements Service {
   }
 
   #stdinWired = false;
+}
+
+/** "src/a.ts, src/b.ts and 3 more" */
+export function describeChange(c: Change): string {
+  if (c.count === 0) return 'no files';
+  const shown = c.paths.slice(0, 3);
+  const more = c.count - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+function mergeChanges(a: Change, b: Change): Change {
+  return { paths: [...new Set([...a.paths, ...b.paths])].slice(0, 10), count: a.count + b.count };
 }
