@@ -154,9 +154,13 @@ export class FileWatcher {
     if (this.#sensors.has(dir) || this.#sensors.size >= MAX_SENSORS) return;
     try {
       const w = watch(dir, { persistent: false }, (_type, name) => {
-        if (name === null || !this.relevant(this.rel(path.join(dir, name.toString())))) return;
+        if (name === null) return;
+        const abs = path.join(dir, name.toString());
+        if (!this.relevant(this.rel(abs))) return;
         this.#lastActivity = Date.now();
-        this.#tailPending = true;
+        // A file the burst already reported (the rest of one save): its content is read at the flush anyway.
+        // Another file: @parcel/watcher holds it in a tail still to come.
+        if (!this.#pending.has(abs)) this.#tailPending = true;
         this.schedule();
       });
       w.on('error', () => w.close());
