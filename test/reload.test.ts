@@ -238,4 +238,29 @@ int main(void) {
     assert.ok(path.isAbsolute(P()));
     await rig.run(['down'], { cwd: P() });
   });
+
+  test('the foreground up --json reports reload and build events', async () => {
+    rig = new Rig('devport-reload-');
+    rig.write('p/build.js', `const src = require('fs').readFileSync('src.js', 'utf8'); if (src.includes('BROKEN')) { console.error('broken!'); process.exit(3); } require('fs').writeFileSync('server.js', src);`);
+    rig.write('p/src.js', SERVER('v1'));
+    rig.write('p/devport.toml', `[[service]]\nname = "api"\ncommand = ["node", "server.js"]\nbuild = ["node", "build.js"]\nwatch = ["src.js"]\n`);
+    const fg = rig.start(['up', '--json', '--no-tmux'], { cwd: P() });
+    fg.stdin?.end();
+    type Ev = { event: string; service?: string; ok?: boolean; exit_code?: number | null; tail?: string; how?: string; trigger?: string[] };
+    const events = () => fg.output().stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Ev);
+    await waitFor('ready', () => events().some((e) => e.event === 'ready'), 30_000);
+    await watching('api');
+    rig.write('p/src.js', `${SERVER('v2')}// BROKEN`);
+    const failed = await waitFor('a failed build event', () => events().find((e) => e.event === 'build' && e.ok === false));
+    assert.equal(failed.service, 'api');
+    assert.equal(failed.exit_code, 3);
+    assert.match(failed.tail ?? '', /broken!/);
+    rig.write('p/src.js', SERVER('v3'));
+    const reload = await waitFor('a reload event', () => events().find((e) => e.event === 'reload'));
+    assert.deepEqual([reload.service, reload.how, reload.trigger], ['api', 'restart', ['src.js']]);
+    assert.ok(events().some((e) => e.event === 'build' && e.ok === true));
+    fg.kill('SIGINT');
+    await new Promise((r) => fg.once('exit', r));
+    assert.equal(events().at(-1)?.event, 'shutdown');
+  });
 });
