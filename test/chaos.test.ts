@@ -1,6 +1,7 @@
 // Chaos: a seeded random walk over what people, agents and crashes do to a
 // running stack — kill -9 of children and sidecars, restart, up again, down,
-// edits, requests through the proxy — checking the invariants after every step:
+// edits (hot reloads), requests through the proxy — checking the invariants
+// after every step:
 //   - a state dir that is alive has exactly one sidecar, and it holds the lock;
 //   - every state.json parses and matches the state schema;
 //   - after `down`, nothing carrying the stack's marker is left;
@@ -51,6 +52,7 @@ hold_timeout = "1s"
   path = "/"
   command = ["node", "api.js"]
   depends_on = ["seed"]
+  watch = ["api.js"]
 `;
 
 const API = (text: string) => `require('http').createServer((q, s) => s.end(${JSON.stringify(text)})).listen(process.env.PORT, '127.0.0.1');\n`;
