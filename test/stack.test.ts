@@ -154,14 +154,15 @@ describe('devport up / ls / down', () => {
     await rig.run(['down'], { cwd: P() });
   });
 
-  test('a second up: ALREADY_RUNNING naming the keys', async () => {
+  test('a second up on the unchanged running stack: nothing restarted, exit 0', async () => {
     rig = new Rig('devport-stack-');
     stack();
     await upDaemon();
+    const before = (await ls()).map((e) => [e.key, e.supervisor?.pid, e.state?.pid]);
     const r = await rig.run(['up', '--daemon'], { cwd: P() });
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error\[ALREADY_RUNNING\]: already running: db, migrate, api, worker\nhint: `devport down` stops the stack/);
-    assert.ok((await ls()).every((e) => e.alive), 'the running stack is untouched');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /= db, migrate, api, worker unchanged/);
+    assert.deepEqual((await ls()).map((e) => [e.key, e.supervisor?.pid, e.state?.pid]), before, 'the running stack is untouched');
     await rig.run(['down'], { cwd: P() });
   });
 

@@ -1,14 +1,17 @@
-// `devport up`: plan, then (unless --dry-run) start the stack.
+// `devport up`: plan, then (unless --dry-run) start the stack, or reconcile it
+// when it runs. The spec is checked before the stack lock is taken: a mistake
+// in it is reported even while another `up` holds the lock.
 
-import path from 'node:path';
 import { JsonLogger } from '../events/json-logger.js';
-import { stackClaims } from '../stack/claims.js';
-import { unwrap } from '../errors/failure.js';
-import { makePlan } from '../plan/plan.js';
+import { UserError } from '../errors/failure.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
-import { colorEnabled } from '../util/color.js';
-import { parseDurationFlag, splitList } from './common.js';
-import { loadSpecOrThrow } from './load-spec.js';
+import type { Plan } from '../plan/types.js';
+import { decideChanges, isEmpty, renderChanges, untrustedLive } from '../stack/changes.js';
+import { createPlanner } from '../stack/planner.js';
+import { readRunningPlan } from '../stack/running-plan.js';
+import { inventory } from '../state/inventory.js';
+import { colorEnabled, palette } from '../util/color.js';
+import { parseDurationFlag, resolveSpecPath, splitList } from './common.js';
 
 export interface UpOptions {
   file?: string;
@@ -26,11 +29,12 @@ export interface UpOptions {
 
 export async function up(opts: UpOptions): Promise<number> {
   const cwd = process.cwd();
-  const loaded = loadSpecOrThrow({ file: opts.file, spec: opts.spec, cwd });
+  const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only) });
   // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
-  const claimed = stackClaims(path.join(loaded.spec.dir, '.devport'));
-  const plan = unwrap(await makePlan(loaded, { env: process.env, host: opts.host, only: splitList(opts.only), claimed }));
+  const planned = await planner.plan();
+  if (!planned.ok) throw new UserError(planned.failures);
   if (opts.dryRun) {
+    const plan = planned.plan;
     if (opts.json) {
       new JsonLogger().log({
         event: 'plan',
@@ -43,12 +47,13 @@ export async function up(opts: UpOptions): Promise<number> {
         dry_run: true,
       });
     } else {
-      process.stdout.write(renderPlanHuman(plan, { color: colorEnabled(process.stdout), cwd }));
+      const color = colorEnabled(process.stdout);
+      process.stdout.write(renderPlanHuman(plan, { color, cwd }) + whatWouldChange(plan, planned.specKeys, color));
     }
     return 0;
   }
   const { runUp } = await import('../stack/run-up.js');
-  return runUp(plan, {
+  return runUp(planner, {
     json: opts.json === true,
     daemon: opts.daemon === true,
     tmux: opts.tmux,
@@ -56,4 +61,15 @@ export async function up(opts: UpOptions): Promise<number> {
     keyboard: opts.keyboard !== false && !opts.daemon,
     keepOnFailure: opts.keepOnFailure === true,
   });
+}
+
+/** Beside a running stack, a dry run also says what `up` would change in it. */
+function whatWouldChange(plan: Plan, specKeys: ReadonlySet<string>, color: boolean): string {
+  const entries = inventory(plan.stateDir);
+  if (!entries.some((e) => e.alive)) return '';
+  const c = palette(color);
+  const untrusted = untrustedLive(entries);
+  if (untrusted.length > 0) return `\n${c.bold('the stack is running:')} ${c.dim(`\`devport up\` would refuse: ${untrusted[0]?.message ?? ''}`)}\n`;
+  const changes = decideChanges(readRunningPlan(plan.stateDir), plan, entries, specKeys);
+  return `\n${c.bold('the stack is running:')} ${c.dim(isEmpty(changes) ? '`devport up` would change nothing' : '`devport up` would')}\n${renderChanges(changes, c)}`;
 }

@@ -1,5 +1,6 @@
 // Following services' output.log files: new lines as they are written, each
-// with a coloured `name |` prefix. Survives rotation to output.log.1.
+// with a coloured `name |` prefix. Survives rotation to output.log.1. The set
+// of services can change while it runs (the foreground `up` reconciling).
 
 import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
@@ -34,11 +35,13 @@ export function displayLine(raw: string, keepAnsi: boolean): string {
   return keepAnsi ? line : stripAnsi(line);
 }
 
+type Source = FollowSource & { partial: string; watcher?: FSWatcher };
+
 export class Follower {
-  readonly #sources: (FollowSource & { partial: string })[];
-  readonly #watchers: FSWatcher[] = [];
+  #sources: Source[];
   #timer: NodeJS.Timeout | undefined;
-  readonly #prefix: (key: string, line: string) => string;
+  #prefix: (key: string, line: string) => string;
+  #started = false;
 
   constructor(
     sources: readonly FollowSource[],
@@ -49,14 +52,29 @@ export class Follower {
   }
 
   start(): void {
-    for (const s of this.#sources) {
-      try {
-        this.#watchers.push(watch(s.dir, { persistent: false }, () => this.read(s)));
-      } catch {
-        /* the poll covers it */
-      }
-    }
+    this.#started = true;
+    for (const s of this.#sources) this.watch(s);
     this.#timer = setInterval(() => this.drain(), 250);
+    this.drain();
+  }
+
+  /**
+   * Follows these services from now on: a key followed already keeps its place in its log
+   * (a restarted service appends to the same file), a new one starts at its given offset,
+   * one no longer listed is read to the end and dropped.
+   */
+  retarget(sources: readonly FollowSource[]): void {
+    this.drain();
+    const keep = new Map(this.#sources.map((s) => [s.key, s]));
+    const next: Source[] = sources.map((s) => keep.get(s.key) ?? { ...s, partial: '' });
+    for (const s of this.#sources) {
+      if (next.includes(s)) continue;
+      this.flush(s);
+      s.watcher?.close();
+    }
+    this.#sources = next;
+    this.#prefix = prefixer(next.map((s) => s.key), { color: this.opts.color });
+    if (this.#started) for (const s of next) if (!s.watcher) this.watch(s);
     this.drain();
   }
 
@@ -66,16 +84,30 @@ export class Follower {
 
   stop(): void {
     this.drain();
-    for (const s of this.#sources) if (s.partial) this.emit(s, s.partial), (s.partial = '');
+    for (const s of this.#sources) this.flush(s);
     clearInterval(this.#timer);
-    for (const w of this.#watchers) w.close();
+    for (const s of this.#sources) s.watcher?.close();
+  }
+
+  private watch(s: Source): void {
+    try {
+      s.watcher = watch(s.dir, { persistent: false }, () => this.read(s));
+    } catch {
+      /* the poll covers it */
+    }
+  }
+
+  /** A last line without its newline yet. */
+  private flush(s: Source): void {
+    if (s.partial) this.emit(s, s.partial);
+    s.partial = '';
   }
 
   private emit(s: FollowSource, raw: string): void {
     this.opts.write(this.#prefix(s.key, displayLine(raw, this.opts.keepAnsi)) + '\n');
   }
 
-  private read(s: FollowSource & { partial: string }): void {
+  private read(s: Source): void {
     const file = path.join(s.dir, OUTPUT_LOG);
     let size: number;
     try {

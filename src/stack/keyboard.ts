@@ -1,5 +1,6 @@
-// Keys in the foreground: r restart every service, q quit, h help. In raw
-// mode Ctrl-C arrives as a byte, not a signal: it is passed on as an interrupt.
+// Keys in the foreground: r restart from scratch, q quit, h help (R, Q, H and
+// ? too: caps lock must not make them dead). In raw mode Ctrl-C arrives as a
+// byte, not a signal: it is passed on as an interrupt.
 
 export interface KeyHandlers {
   restart(): void;
@@ -16,9 +17,9 @@ export function listenKeys(h: KeyHandlers): () => void {
   const onData = (d: Buffer) => {
     for (const ch of d.toString('utf8')) {
       if (ch === '\u0003') h.interrupt();
-      else if (ch === 'q' || ch === '\u0004') h.quit();
-      else if (ch === 'r') h.restart();
-      else if (ch === 'h' || ch === '?') h.help();
+      else if (ch === 'q' || ch === 'Q' || ch === '\u0004') h.quit();
+      else if (ch === 'r' || ch === 'R') h.restart();
+      else if (ch === 'h' || ch === 'H' || ch === '?') h.help();
     }
   };
   stdin.on('data', onData);
@@ -29,4 +30,5 @@ export function listenKeys(h: KeyHandlers): () => void {
   };
 }
 
-export const KEYS_HELP = 'keys: r restart every service · q stop the stack and quit · h this help · Ctrl-C stop (twice: kill now)';
+export const KEYS_HELP =
+  'keys: r restart from scratch (re-reads the spec, stops everything, starts it again) · q stop the stack and quit · h this help · Ctrl-C stop (twice: kill now) · edits to the spec apply by themselves';

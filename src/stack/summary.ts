@@ -15,14 +15,31 @@ function where(n: PlanNode): string {
   return 'running (no port)';
 }
 
-export function renderSummary(plan: Plan, opts: { color: boolean; elapsedMs: number; daemon: boolean; tmux: boolean }): string {
+export interface SummaryOptions {
+  color: boolean;
+  elapsedMs: number;
+  /** The footer: what to run next (daemon, or a reconcile that exits), or the foreground's keys. */
+  daemon: boolean;
+  tmux: boolean;
+  /**
+   * Services a reconcile left alone that are not ready (a task that failed, a service that
+   * exited): shown as they are, never as healthy.
+   */
+  notReady?: ReadonlyMap<string, string>;
+}
+
+export function renderSummary(plan: Plan, opts: SummaryOptions): string {
   const c = palette(opts.color);
   const nodes = summaryOrder(plan);
   const width = Math.max(...nodes.map((n) => n.key.length));
-  const lines = [`${c.green(c.bold('devport up: stack is healthy'))} ${c.dim(`in ${(opts.elapsedMs / 1000).toFixed(1)} s`)}`];
+  const notReady = opts.notReady ?? new Map<string, string>();
+  const head = notReady.size === 0 ? c.green(c.bold('devport up: stack is healthy')) : c.yellow(c.bold(`devport up: ${notReady.size} of ${nodes.length} not ready`));
+  const lines = [`${head} ${c.dim(`in ${(opts.elapsedMs / 1000).toFixed(1)} s`)}`];
   for (const n of nodes) {
     const role = n.kind === 'proxy' ? c.dim('  proxy') : n.parent ? c.dim(`  behind ${n.parent}`) : '';
-    lines.push(`  ${c.bold(n.key.padEnd(width))}  ${n.url ? c.cyan(where(n)) : c.dim(where(n))}${role}`);
+    const state = notReady.get(n.key);
+    const shown = state !== undefined ? c.yellow(`${state} (\`devport logs ${n.key}\`, \`devport restart ${n.key}\`)`) : n.url ? c.cyan(where(n)) : c.dim(where(n));
+    lines.push(`  ${c.bold(n.key.padEnd(width))}  ${shown}${role}`);
   }
   if (opts.daemon) {
     lines.push(c.dim(`  devport ls · devport logs -f · ${opts.tmux ? `devport attach (tmux session ${plan.tmuxSession}) · ` : ''}devport down`));
