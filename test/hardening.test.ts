@@ -135,25 +135,19 @@ describe('a dry run beside a running stack', () => {
 describe('a typo in command', () => {
   test('backs off with "command not found" (restart = never: exited), and no internal error', async () => {
     rig = new Rig('devport-hard-');
-    rig.write('p/devport.toml', `
-[[service]]
-name = "typo"
-command = ["no-such-command-xyz"]
-no_port = true
-
-[[service]]
-name = "once"
-command = ["no-such-command-xyz"]
-no_port = true
-restart = "never"
-`);
-    const r = await rig.run(['up', '--daemon', '--no-tmux', '--json'], { cwd: P(), timeoutMs: 30_000 });
-    assert.equal(r.code, 1);
-    const states = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; service?: string; state?: string });
-    assert.ok(states.some((e) => e.service === 'typo' && e.state === 'backoff'), r.stdout);
-    assert.ok(states.some((e) => e.service === 'once' && e.state === 'exited'), r.stdout);
+    // Two stacks, so neither failure cuts the other short.
+    rig.write('typo/devport.toml', `[[service]]\nname = "typo"\ncommand = ["no-such-command-xyz"]\nno_port = true\n`);
+    rig.write('once/devport.toml', `[[service]]\nname = "once"\ncommand = ["no-such-command-xyz"]\nno_port = true\nrestart = "never"\n`);
+    const states = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; service?: string; state?: string });
+    // It would retry for a while: --wait-timeout ends the up once it has backed off a few times.
+    const typo = await rig.run(['up', '--daemon', '--no-tmux', '--json', '--wait-timeout', '1500ms'], { cwd: rig.path('typo'), timeoutMs: 30_000 });
+    assert.equal(typo.code, 1);
+    assert.ok(states(typo.stdout).some((e) => e.service === 'typo' && e.state === 'backoff'), typo.stdout);
+    const once = await rig.run(['up', '--daemon', '--no-tmux', '--json'], { cwd: rig.path('once'), timeoutMs: 30_000 });
+    assert.equal(once.code, 1);
+    assert.ok(states(once.stdout).some((e) => e.service === 'once' && e.state === 'exited'), once.stdout);
     for (const key of ['typo', 'once']) {
-      const log = readFileSync(rig.path(`p/.devport/${key}/output.log`), 'utf8');
+      const log = readFileSync(rig.path(`${key}/.devport/${key}/output.log`), 'utf8');
       assert.match(log, /command not found: no-such-command-xyz/);
       assert.doesNotMatch(log, /internal/);
     }
