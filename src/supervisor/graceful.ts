@@ -26,8 +26,9 @@ export interface StopRequest {
   skipGrace?: AbortSignal;
 }
 
+/** The stop signal to the child's group (the child leads it), once; to the child alone when there is no group to signal. */
 function sendGroup(gen: Generation, sig: NodeJS.Signals): void {
-  if (gen.pgid !== null) safeKill(-gen.pgid, sig);
+  if (gen.pgid !== null && safeKill(-gen.pgid, sig)) return;
   if (gen.pid !== null) safeKill(gen.pid, sig);
 }
 

@@ -317,8 +317,8 @@ export class ProcessSupervisor implements Service {
           const sig = this.node.reloadSignal;
           if (sig) {
             // nginx, gunicorn: they reload themselves on a signal; same process, same generation.
-            safeKill(-child.pgid, sig as NodeJS.Signals);
-            safeKill(child.pid, sig as NodeJS.Signals);
+            // The group (the child leads it): once, or a handler that counts would count twice.
+            if (!safeKill(-child.pgid, sig as NodeJS.Signals)) safeKill(child.pid, sig as NodeJS.Signals);
             this.recordReload('signal', next.change);
             this.sc.say(`${sig} sent (${describeChange(next.change)})`);
             continue;
