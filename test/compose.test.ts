@@ -15,6 +15,7 @@ import { socketProblem } from '../src/compose/engine.js';
 import { composePreflight } from '../src/compose/preflight.js';
 import { composeProjectName } from '../src/compose/project.js';
 import { overrideContent } from '../src/compose/override.js';
+import { freshCompose } from '../src/compose/teardown.js';
 import { judge } from '../src/compose/verdict.js';
 import type { ContainerInfo } from '../src/compose/docker.js';
 import { renderFailuresHuman } from '../src/errors/render.js';
@@ -332,9 +333,15 @@ describe('compose services, real engine', { skip: missing ? `compose tests need 
       rig.write(
         'devport.toml',
         `[[service]]
+name = "prepare"
+type = "task"
+command = ["sh", "-c", "sleep 0.3; echo prepared"]
+
+[[service]]
 name = "web"
 type = "compose"
 port = 80
+depends_on = ["prepare"]
 
 [[service]]
 name = "client"
@@ -346,9 +353,14 @@ depends_on = ["web"]
   command = ["test", "-s", "fetched.txt"]
 `,
       );
-      const up = await rig.run(['up', '--daemon'], { timeoutMs: 180_000 });
+      const up = await rig.run(['up', '--daemon', '--json'], { timeoutMs: 180_000 });
       assert.equal(up.code, 0, up.stderr + up.stdout);
       assert.equal(readFileSync(rig.path('fetched.txt'), 'utf8'), 'hello from the container\n');
+      // depends_on both ways: the compose node waits for a task, an exec service for the compose node.
+      const events = up.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; service?: string; state?: string });
+      const at = (service: string, state: string) => events.findIndex((e) => e.event === 'service' && e.service === service && e.state === state);
+      assert.ok(at('prepare', 'completed') >= 0 && at('prepare', 'completed') < at('web', 'starting'), up.stdout);
+      assert.ok(at('web', 'healthy') < at('client', 'starting'), up.stdout);
 
       const ls = await lsOf(rig, rig.dir);
       const web = entry(ls, 'web');
@@ -378,6 +390,18 @@ depends_on = ["web"]
       const again = await rig.run(['up', '--daemon'], { timeoutMs: 180_000 });
       assert.equal(again.code, 0, again.stderr + again.stdout);
       await waitFor('"volume kept" from the new run', async () => /volume kept/.test((await rig.run(['logs', 'web'])).stdout), 20_000, 200);
+
+      // `up --fresh` starts clean: freshCompose drops the volume (and the containers) first.
+      assert.equal((await rig.run(['down'], { timeoutMs: 120_000 })).code, 0);
+      const fresh = await freshCompose(await planOf(rig.dir));
+      assert.equal(fresh?.project, project);
+      assert.deepEqual(fresh?.removed, { containers: 1, volumes: 1, networks: 1 });
+      assert.deepEqual(volumes(project), []);
+      const third = await rig.run(['up', '--daemon'], { timeoutMs: 180_000 });
+      assert.equal(third.code, 0, third.stderr + third.stdout);
+      const firstRun = (await rig.run(['logs', 'web'])).stdout;
+      assert.match(firstRun, /web says hi/);
+      assert.doesNotMatch(firstRun, /volume kept/, 'a fresh volume');
 
       const gone = await rig.run(['down', '--volumes'], { timeoutMs: 120_000 });
       assert.equal(gone.code, 0, gone.stderr);
