@@ -76,6 +76,7 @@ function program(Command: typeof import('commander').Command): Command {
     .argument('[spec]', 'path of devport.toml')
     .option('-f, --file <path>', 'path of devport.toml')
     .option('--timeout <duration>', 'time sidecars get to stop before they are killed (default 10s)')
+    .option('--volumes', "also remove the compose services' containers, networks and volumes")
     .option('--json', 'NDJSON events on stdout')
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/down.js')).down({ ...o, spec })),
@@ -133,7 +134,7 @@ async function fastParse(args: string[]): Promise<Handler | undefined> {
   const { parseArgs } = await import('node:util');
   const verb = args[0];
   const options: import('node:util').ParseArgsConfig['options'] = { file: { type: 'string', short: 'f' } };
-  if (verb === 'down') Object.assign(options, { timeout: { type: 'string' }, json: { type: 'boolean' } });
+  if (verb === 'down') Object.assign(options, { timeout: { type: 'string' }, json: { type: 'boolean' }, volumes: { type: 'boolean' } });
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
@@ -145,7 +146,7 @@ async function fastParse(args: string[]): Promise<Handler | undefined> {
   const file = typeof parsed.values.file === 'string' ? parsed.values.file : undefined;
   if (verb === 'ls') return async () => (await import('../src/commands/ls.js')).ls({ file, spec });
   const timeout = typeof parsed.values.timeout === 'string' ? parsed.values.timeout : undefined;
-  return async () => (await import('../src/commands/down.js')).down({ file, spec, timeout, json: parsed.values.json === true });
+  return async () => (await import('../src/commands/down.js')).down({ file, spec, timeout, json: parsed.values.json === true, volumes: parsed.values.volumes === true });
 }
 
 async function main(argv: string[]): Promise<void> {

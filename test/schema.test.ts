@@ -31,6 +31,7 @@ test('.devport.example.toml is valid and uses every key of the schema', () => {
     // The directories and files its routes and env_file name.
     mkdirSync(path.join(dir, 'docs', 'dist'), { recursive: true });
     for (const f of ['.env', '.env.local']) writeFileSync(path.join(dir, f), 'EXAMPLE=1\n');
+    writeFileSync(path.join(dir, 'compose.yaml'), 'services:\n  postgres:\n    image: postgres\n  redis:\n    image: redis\n');
     const r = loadSpec(path.join(dir, 'devport.toml'));
     if (!r.ok) assert.fail(renderFailuresHuman(r.failures, { color: false, cwd: dir }));
     const text = readFileSync(path.join(dir, 'devport.toml'), 'utf8');

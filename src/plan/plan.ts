@@ -18,6 +18,7 @@ import type { Plan, PlanHealth, PlanNode, PlanRoute, StoredPlanNode } from './ty
 import { DEFAULTS } from '../spec/defaults.js';
 import { fnv1a } from '../util/hash.js';
 import { dependencyWaves } from './waves.js';
+import { planCompose } from '../compose/node-plan.js';
 
 export interface PlanOptions {
   env: NodeJS.ProcessEnv;
@@ -28,6 +29,8 @@ export interface PlanOptions {
   /** Ports held by live state dirs, by key. */
   claimed?: ReadonlyMap<string, number>;
   checker?: PortChecker;
+  /** `up --profile`: compose profiles added to every compose node's. */
+  profiles?: readonly string[] | undefined;
 }
 
 /** devport-<dir name>-<hash of the dir>: two projects whose directories share a name never share a session. */
@@ -94,7 +97,11 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
   const requests: PortRequest[] = [];
   for (const n of nodes) {
     const s = n.spec;
-    if (s.type === 'compose') continue;
+    // A compose node's host port is allocated like any other (its `port` is the container's).
+    if (s.type === 'compose') {
+      requests.push({ key: n.key, name: n.name, fixed: undefined });
+      continue;
+    }
     if (s.type !== 'proxy' && s.noPort) continue;
     requests.push({ key: n.key, name: n.name, fixed: s.port === undefined ? undefined : isolatedPortCandidates(s.port, iso) });
   }
@@ -186,7 +193,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       url: urlOf(n),
       ownEnv: rest, // completed below, once the shared [env] entries are known
       envNames,
-      health: planHealth(n, proc?.health, port, fill),
+      health: planHealth(n, proc?.health ?? (n.spec.type === 'compose' ? n.spec.health : undefined), port, fill),
       restart: proc ? proc.restart : 'on-failure',
       stopSignal: proc ? proc.stopSignal : 'SIGTERM',
       stopTimeoutMs: proc ? proc.stopTimeoutMs : DEFAULTS.stopTimeoutMs,
@@ -197,7 +204,7 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       reloadSignal: proc?.reloadSignal ?? null,
       build: proc?.build ? proc.build.map((arg, i) => fill(arg, [...n.path, 'build', i])) : null,
       proxy: n.spec.type === 'proxy' ? proxyPlan(n, nodeOfSpec, spec.dir, fill, badUrl) : null,
-      compose: n.spec.type === 'compose' ? { file: path.resolve(spec.dir, n.spec.file), services: n.spec.services, profiles: n.spec.profiles } : null,
+      compose: n.spec.type === 'compose' ? planCompose(n.spec, { specDir: spec.dir, isolationId: iso.id, prefix: n.prefix, extraProfiles: opts.profiles }) : null,
     });
   }
 
@@ -253,7 +260,8 @@ function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undef
   const none = { url: null, command: null, expectStatus: null };
   if (n.kind === 'task') return { type: 'none', ...timing, ...none };
   if (n.kind === 'proxy') return { type: port === undefined ? 'process' : 'tcp', ...timing, ...none };
-  if (n.kind === 'compose') return { type: 'none', ...timing, ...none };
+  // A compose node: the containers' healthchecks unless [service.health] names a probe.
+  if (n.kind === 'compose' && (h?.type === undefined || h.type === 'none' || h.type === 'process')) return { type: 'none', ...timing, ...none };
   const type = h?.type ?? (port === undefined ? 'process' : 'tcp');
   let url: string | null = null;
   if (type === 'http' && h) {

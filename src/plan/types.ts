@@ -75,7 +75,24 @@ export interface PlanNode {
   reloadSignal: string | null;
   build: string[] | null;
   proxy: { holdTimeoutMs: number; routes: PlanRoute[] } | null;
-  compose: { file: string; services: string[]; profiles: string[] } | null;
+  compose: PlanCompose | null;
+}
+
+/** A compose node: which compose project, files and services, and how its port and health work. */
+export interface PlanCompose {
+  /** The compose project: one per stack (src/compose/project.ts). */
+  project: string;
+  /** The user's compose files, absolute (`file`, or the default file and its override file). */
+  files: string[];
+  /** The compose services this node runs. */
+  services: string[];
+  profiles: string[];
+  /** The container port (spec `port`) published on the node's allocated port; null: devport publishes nothing. */
+  containerPort: number | null;
+  /** devport adds an override file publishing port → containerPort; false when the file publishes `${<PREFIX>_PORT}` itself. */
+  override: boolean;
+  /** container: ready on the containers' healthchecks (running without one); devport: `node.health` decides; running: running is enough. */
+  health: 'container' | 'devport' | 'running';
 }
 
 export interface Plan {

@@ -111,11 +111,18 @@ export interface ProxyService {
 export interface ComposeService {
   type: 'compose';
   name: string;
-  file: string;
-  services: string[];
+  /** undefined: compose's default files in `cwd` (compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml). */
+  file: string | undefined;
+  /** undefined: the service named like the node, or what `profiles` select (src/compose/file.ts). */
+  services: string[] | undefined;
   profiles: string[];
+  /** The container port; its published host port is allocated like any node's. */
+  port: number | undefined;
   dependsOn: DepSpec[];
   cwd: string;
+  stopTimeoutMs: number;
+  /** `type` undefined: the containers' own healthchecks decide. */
+  health: HealthSpec;
   path: Path;
 }
 
@@ -241,11 +248,14 @@ function service(t: Table, path: Path): ServiceSpec {
       return {
         type,
         name: name ?? '',
-        file: s(t, 'file') ?? 'compose.yaml',
-        services: list(t, 'services') ?? [],
+        file: s(t, 'file'),
+        services: list(t, 'services'),
         profiles: list(t, 'profiles') ?? [],
+        port: n(t, 'port'),
         dependsOn: deps(t, path),
         cwd: s(t, 'cwd') ?? '.',
+        stopTimeoutMs: dur(t, 'stop_timeout', DEFAULTS.stopTimeoutMs),
+        health: health(t, path),
         path,
       };
     case 'task':

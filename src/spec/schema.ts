@@ -236,11 +236,27 @@ const service: TaggedNode = {
       fields: {
         name: nameField,
         type: typeField('compose'),
-        file: str('the compose file, relative to the spec (default compose.yaml)', 'file = "compose.yaml"'),
-        services: strList('the compose services to start (default all)', 'services = ["postgres"]'),
+        file: str(
+          'the compose file, relative to the spec (default: compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml in cwd, with its override file)',
+          'file = "compose.yaml"',
+        ),
+        services: strList(
+          'the compose services to start (default: the one named like this node; else those without a profile and those of `profiles`)',
+          'services = ["postgres"]',
+        ),
         profiles: strList('compose profiles to enable', 'profiles = ["cache"]'),
+        port: {
+          kind: 'port',
+          description: 'the container port: devport publishes it on the allocated host port, which is PORT / <NAME>_PORT (on the first of `services`)',
+          example: 'port = 5432',
+        },
         depends_on: dependsOn,
         cwd: str('directory to run docker compose in, relative to the spec', 'cwd = "."'),
+        stop_timeout: dur('time the containers get to stop before they are killed (compose stop -t; default 5s)', 'stop_timeout = "10s"'),
+        health: {
+          ...health,
+          description: 'optional: a devport probe that decides instead of the containers\' healthchecks (type = "none": running is enough)',
+        },
       },
     },
   },

@@ -9,6 +9,7 @@ import { isReservedKey, RESERVED_KEYS } from '../state/dirs.js';
 import type { DepCondition, DepSpec, Spec } from './model.js';
 import type { Path } from './positions.js';
 import { closest } from './suggest.js';
+import { composeFiles, DEFAULT_FILES, readComposeServices } from '../compose/file.js';
 import type { TreeNode } from './tree.js';
 import { fieldRef } from './where.js';
 
@@ -45,6 +46,7 @@ export class Semantics {
     this.checkWatch();
     this.checkRoutes();
     this.checkHealth();
+    this.checkCompose();
     this.checkEnv();
     this.resolveDeps();
     this.checkCycles();
@@ -183,6 +185,49 @@ export class Semantics {
       }
       if (spec.command.length === 0 && this.rawHas([...node.path, 'command'])) {
         this.error([...node.path, 'command'], `"command" of "${node.name}" is empty`, 'name the program to run: command = ["node", "server.js"]');
+      }
+    }
+  }
+
+  /** A compose node's file exists, the services it lists are in it, its health is one a container can have. */
+  private checkCompose(): void {
+    for (const node of this.tree) {
+      const spec = node.spec;
+      if (spec.type !== 'compose') continue;
+      const cwd = path.resolve(this.spec.dir, spec.cwd);
+      if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+        this.error([...node.path, 'cwd'], `cwd "${spec.cwd}" of "${node.name}" is not a directory (${cwd})`, 'create it, or fix `cwd` (it is relative to the spec)');
+        continue;
+      }
+      const files = composeFiles(this.spec.dir, cwd, spec.file);
+      if (spec.file !== undefined) {
+        const abs = path.resolve(this.spec.dir, spec.file);
+        if (!existsSync(abs) || !statSync(abs).isFile()) {
+          this.error([...node.path, 'file'], `compose file "${spec.file}" of "${node.name}" does not exist (${abs})`, 'fix `file` (it is relative to the spec)');
+          continue;
+        }
+      } else if (!files) {
+        this.error(
+          [...node.path, 'type'],
+          `no compose file for "${node.name}": none of ${DEFAULT_FILES.join(', ')} is in ${cwd}`,
+          'name it: file = "path/to/compose.yaml" (relative to the spec)',
+        );
+        continue;
+      }
+      if (spec.services !== undefined && spec.services.length === 0 && this.rawHas([...node.path, 'services'])) {
+        this.error([...node.path, 'services'], `"services" of "${node.name}" lists no service`, `name at least one, or omit it (the default is the service named "${node.name}")`);
+      }
+      const read = files ? readComposeServices(files) : undefined;
+      if (read?.ok && spec.services) {
+        const known = [...read.services.keys()];
+        spec.services.forEach((svc, i) => {
+          if (read.services.has(svc)) return;
+          const near = closest(svc, known);
+          this.error([...node.path, 'services', i], `compose service "${svc}" of "${node.name}" is not in ${files?.map((f) => path.basename(f)).join(' + ')}`, near ? `did you mean "${near}"?` : `its services are: ${known.join(', ') || 'none'}`);
+        });
+      }
+      if (spec.health.type === 'process') {
+        this.error([...spec.health.at, 'type'], `process health has no meaning for compose service "${node.name}": devport runs no process of it`, 'omit [service.health] to wait for the containers\' own healthchecks; type = "none" waits only until they run; or probe with tcp, http or cmd');
       }
     }
   }

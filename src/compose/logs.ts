@@ -1,0 +1,108 @@
+// The containers' output into the sidecar's (pane and output.log): one
+// `docker logs -f` per container run, from the moment that run started, so a
+// container restarted by docker is picked up again without repeating itself.
+// And `docker events` for the project, to notice a change at once.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export class LogFollower {
+  readonly #child: ChildProcess;
+  #tail = '';
+  /** Bytes it has passed on. */
+  bytes = 0;
+  readonly done: Promise<void>;
+
+  /**
+   * `prefix`: put before each line (a node with several services says whose line it is).
+   * `run`: the container run it follows (its StartedAt). `after`: when its previous run ended (its
+   * FinishedAt), so that run's lines are not shown again; empty for a first run: all of it (the last
+   * 1000 lines). Not StartedAt: a process's first lines are logged before docker records its start.
+   */
+  constructor(
+    docker: string,
+    env: Record<string, string>,
+    readonly id: string,
+    readonly run: string,
+    after: string,
+    prefix: string,
+    out: (d: Buffer) => void,
+  ) {
+    const args = ['logs', '--follow', ...(after ? ['--since', after] : ['--tail', '1000']), id];
+    this.#child = spawn(docker, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let partial = { out: '', err: '' };
+    const take = (which: 'out' | 'err') => (d: Buffer) => {
+      this.#tail = (this.#tail + d.toString()).slice(-4096);
+      this.bytes += d.length;
+      if (!prefix) return out(d);
+      const text = partial[which] + d.toString();
+      const cut = text.lastIndexOf('\n') + 1;
+      partial = { ...partial, [which]: text.slice(cut) };
+      if (cut > 0) out(Buffer.from(text.slice(0, cut).replace(/^(?=.)/gm, prefix)));
+    };
+    this.#child.stdout?.on('data', take('out'));
+    this.#child.stderr?.on('data', take('err'));
+    this.done = new Promise((resolve) => {
+      this.#child.once('error', () => resolve());
+      this.#child.once('close', () => {
+        for (const rest of [partial.out, partial.err]) if (rest) out(Buffer.from(`${prefix}${rest}\n`));
+        resolve();
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** The last non-empty lines it printed. */
+  lastLines(n: number): string[] {
+    return this.#tail
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l) => l.trim() !== '')
+      .slice(-n);
+  }
+
+  kill(): void {
+    if (this.running) this.#child.kill('SIGTERM');
+  }
+}
+
+/** `docker events` for the project's containers; each event calls `onEvent`. Restarted if it dies, until closed. */
+export class EventWatch {
+  #child: ChildProcess | undefined;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly docker: string,
+    private readonly env: Record<string, string>,
+    private readonly project: string,
+    private readonly onEvent: (action: string) => void,
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    if (this.#closed) return;
+    const child = spawn(this.docker, ['events', '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${this.project}`, '--format', '{{.Action}}'], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.#child = child;
+    child.stdout?.on('data', (d: Buffer) => {
+      for (const action of d.toString().split('\n')) if (action.trim()) this.onEvent(action.trim());
+    });
+    child.once('error', () => undefined);
+    child.once('close', () => {
+      if (this.#closed) return;
+      this.#timer = setTimeout(() => this.start(), 1000);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    if (this.#child && this.#child.exitCode === null) this.#child.kill('SIGTERM');
+  }
+}
