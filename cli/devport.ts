@@ -67,6 +67,8 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--wait-timeout <duration>', 'give up waiting for healthy after this long')
     .option('--no-keyboard', 'ignore keys (automatic when stdin is not a TTY)')
     .option('--keep-on-failure', 'leave a failed stack running for inspection')
+    .option('--profile <name>', 'a compose profile to enable (repeatable)', collect)
+    .option('--fresh', "remove the stack's compose containers and volumes first (a clean database)")
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
     );

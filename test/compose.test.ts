@@ -15,7 +15,6 @@ import { socketProblem } from '../src/compose/engine.js';
 import { composePreflight } from '../src/compose/preflight.js';
 import { composeProjectName } from '../src/compose/project.js';
 import { overrideContent } from '../src/compose/override.js';
-import { freshCompose } from '../src/compose/teardown.js';
 import { judge } from '../src/compose/verdict.js';
 import type { ContainerInfo } from '../src/compose/docker.js';
 import { renderFailuresHuman } from '../src/errors/render.js';
@@ -199,6 +198,29 @@ describe('composePreflight', () => {
     assert.match(r.failures[0]?.hint ?? '', /install the docker compose plugin/);
   });
 
+  test('`up` checks before anything starts: COMPOSE_NOT_FOUND, no sidecar, no state dir', async () => {
+    const { Rig } = await import('./rig.js');
+    const rig = new Rig('devport-compose-pre-');
+    try {
+      rig.write('p/devport.toml', `[[service]]\nname = "db"\ntype = "compose"\nport = 5432\n\n[[service]]\nname = "api"\ncommand = ["sleep", "60"]\nno_port = true\n`);
+      rig.write('p/compose.yaml', 'services:\n  db:\n    image: postgres\n');
+      // PATH with node and tmux but no docker of any kind.
+      const bin = rig.path('bin');
+      mkdirSync(bin);
+      for (const tool of ['node', 'sh', 'tmux']) {
+        const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+        if (found) symlinkSync(found, path.join(bin, tool));
+      }
+      const r = await rig.run(['up', '--daemon', '--no-tmux', '--json'], { cwd: rig.path('p'), env: { PATH: bin } });
+      assert.equal(r.code, 1);
+      assert.equal((JSON.parse(r.stderr) as { code: string }).code, 'COMPOSE_NOT_FOUND', r.stderr);
+      assert.equal(r.stdout, '', 'not even a plan event: nothing started');
+      assert.deepEqual((await lsOf(rig, rig.path('p'))).map((e) => e.key), []);
+    } finally {
+      assert.deepEqual(await rig.cleanup(), []);
+    }
+  });
+
   test('DOCKER_UNAVAILABLE when the daemon does not answer, with the reason', async (t) => {
     const dir = projectDir(spec);
     const sock = path.join(dir, 'no-such-docker.sock');
@@ -361,6 +383,9 @@ depends_on = ["web"]
       const at = (service: string, state: string) => events.findIndex((e) => e.event === 'service' && e.service === service && e.state === state);
       assert.ok(at('prepare', 'completed') >= 0 && at('prepare', 'completed') < at('web', 'starting'), up.stdout);
       assert.ok(at('web', 'healthy') < at('client', 'starting'), up.stdout);
+      // Docker was checked before anything started, and --json says what it found.
+      const pre = events.findIndex((e) => e.event === 'preflight');
+      assert.ok(pre >= 0 && pre < events.findIndex((e) => e.event === 'plan'), up.stdout);
 
       const ls = await lsOf(rig, rig.dir);
       const web = entry(ls, 'web');
@@ -391,14 +416,15 @@ depends_on = ["web"]
       assert.equal(again.code, 0, again.stderr + again.stdout);
       await waitFor('"volume kept" from the new run', async () => /volume kept/.test((await rig.run(['logs', 'web'])).stdout), 20_000, 200);
 
-      // `up --fresh` starts clean: freshCompose drops the volume (and the containers) first.
+      // `up --fresh` on a running stack is refused; on a stopped one it starts clean: the volume (and the containers) go first.
+      const refused = await rig.run(['up', '--daemon', '--fresh'], { timeoutMs: 60_000 });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^error\[FLAG_CONFLICT\]: --fresh starts a stack from nothing, and this one is running/);
       assert.equal((await rig.run(['down'], { timeoutMs: 120_000 })).code, 0);
-      const fresh = await freshCompose(await planOf(rig.dir));
-      assert.equal(fresh?.project, project);
-      assert.deepEqual(fresh?.removed, { containers: 1, volumes: 1, networks: 1 });
-      assert.deepEqual(volumes(project), []);
-      const third = await rig.run(['up', '--daemon'], { timeoutMs: 180_000 });
+      assert.equal(volumes(project).length, 1);
+      const third = await rig.run(['up', '--daemon', '--fresh'], { timeoutMs: 180_000 });
       assert.equal(third.code, 0, third.stderr + third.stdout);
+      assert.match(third.stdout, new RegExp(`--fresh: removed 1 container\\(s\\) and 1 volume\\(s\\) of compose project ${project}`));
       const firstRun = (await rig.run(['logs', 'web'])).stdout;
       assert.match(firstRun, /web says hi/);
       assert.doesNotMatch(firstRun, /volume kept/, 'a fresh volume');

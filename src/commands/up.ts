@@ -25,11 +25,13 @@ export interface UpOptions {
   waitTimeout?: string;
   keyboard?: boolean;
   keepOnFailure?: boolean;
+  profile?: string[];
+  fresh?: boolean;
 }
 
 export async function up(opts: UpOptions): Promise<number> {
   const cwd = process.cwd();
-  const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only) });
+  const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only), profiles: splitList(opts.profile) });
   // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
   const planned = await planner.plan();
   if (!planned.ok) throw new UserError(planned.failures);
@@ -60,6 +62,7 @@ export async function up(opts: UpOptions): Promise<number> {
     waitTimeoutMs: opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout),
     keyboard: opts.keyboard !== false && !opts.daemon,
     keepOnFailure: opts.keepOnFailure === true,
+    fresh: opts.fresh === true,
   });
 }
 

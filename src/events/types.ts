@@ -31,6 +31,7 @@ export type DevportEvent =
   | { event: 'reload'; service: string; how: 'restart' | 'signal'; trigger: string[]; count: number }
   | { event: 'build'; service: string; ok: boolean; duration_ms: number; exit_code: number | null; tail?: string }
   | { event: 'reconcile'; started: string[]; restarted: string[]; stopped: string[]; unchanged: string[] }
+  | { event: 'preflight'; compose: { cli: string; kind: 'v2' | 'v1'; version: string | null; path: string }; engine: { version: string; api: string; endpoint: string } }
   | { event: 'info'; message: string };
 
 export type EventName = DevportEvent['event'];

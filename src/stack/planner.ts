@@ -32,6 +32,8 @@ export interface PlannerOptions {
   env: NodeJS.ProcessEnv;
   host?: string | undefined;
   only?: readonly string[] | undefined;
+  /** --profile: compose profiles added to every compose node. */
+  profiles?: readonly string[] | undefined;
 }
 
 export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
@@ -51,7 +53,7 @@ export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
       const inputs: Inputs = { files: [specFile, ...envFiles], contents: new Map([...specInput.contents, ...fileInputs.contents]) };
       // Ports the stack holds stay its own: a reconcile never moves a running service.
       const claimed = stackClaims(stateDir);
-      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed });
+      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed, ...(opts.profiles ? { profiles: opts.profiles } : {}) });
       if (!planned.ok) return { ok: false, failures: planned.failures, inputs };
       return { ok: true, plan: planned.value, inputs, specKeys: new Set(tree.map((n) => n.key)) };
     },

@@ -7,7 +7,7 @@
 
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { UserError, type Failure } from '../errors/failure.js';
+import { failure, UserError, type Failure } from '../errors/failure.js';
 import { JsonLogger } from '../events/json-logger.js';
 import type { Logger } from '../events/types.js';
 import { planEventNodes } from '../plan/render.js';
@@ -57,6 +57,14 @@ export async function runUp(planner: Planner, opts: RunUpOptions): Promise<numbe
     const planned = await planner.plan();
     if (!planned.ok) throw new UserError(planned.failures);
     const live = inventory(planner.stateDir).filter((e) => e.alive);
+    // Docker and its compose CLI, checked before anything starts (a stack without compose nodes runs nothing here).
+    const { composePreflight } = await import('../compose/preflight.js');
+    const pre = await composePreflight(planned.plan);
+    if (!pre.ok) throw new UserError(pre.failures);
+    if (pre.versions) logger?.log({ event: 'preflight', compose: pre.versions.compose, engine: pre.versions.engine });
+    if (opts.fresh && live.length > 0) {
+      throw new UserError([failure('FLAG_CONFLICT', '--fresh starts a stack from nothing, and this one is running', { hint: '`devport down` first (add --volumes to drop its compose volumes), then `devport up --fresh`' })]);
+    }
     const ctx = makeContext(opts, interrupts, out, logger, color, chooseTmux(opts, live));
     if (live.length > 0) return await reconcileRunning(ctx, planned, t0);
     if (opts.tmux === undefined && !ctx.useTmux && !opts.json) ctx.say(ctx.c.dim('tmux is not installed: running the sidecars detached (output in devport logs)'));
@@ -94,6 +102,13 @@ async function startFresh(ctx: UpContext, planner: Planner, planned: Planned, t0
   // Every problem that needs no process (env_out, unsafe state dirs) at once, before anything starts.
   const early = preflight(live, keys);
   if (early.length > 0) throw new UserError(early);
+  if (opts.fresh) {
+    // Compose containers and volumes of this stack go before it starts: a clean database.
+    const { freshCompose } = await import('../compose/teardown.js');
+    const swept = await freshCompose(live);
+    if (swept && !opts.json) out.write(c.dim(`--fresh: removed ${swept.removed.containers} container(s) and ${swept.removed.volumes} volume(s) of compose project ${swept.project}\n`));
+    for (const p of swept?.problems ?? []) ctx.say(c.yellow(`--fresh: ${p}`));
+  }
   logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: planEventNodes(live), stack_env_names: Object.keys(live.stackEnv), dry_run: false });
   const n = keys.length;
   if (!opts.json) out.write(`${c.bold('devport up')} ${c.dim(`${n} service${n === 1 ? '' : 's'} · ${ctx.useTmux ? `tmux session ${live.tmuxSession}` : 'no tmux'}`)}\n`);

@@ -16,6 +16,8 @@ export interface RunUpOptions {
   waitTimeoutMs: number | undefined;
   keyboard: boolean;
   keepOnFailure: boolean;
+  /** --fresh: remove the stack's compose containers and volumes before it starts. */
+  fresh?: boolean;
   downTimeoutMs?: number;
 }
 
