@@ -44,7 +44,6 @@ function program(Command: typeof import('commander').Command): Command {
   const p = new Command('devport')
     .description("run a project's whole development stack from one devport.toml")
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(devport --help lists the verbs)')
     .configureOutput({
       outputError: (str, write) => {
         if (wantsJson()) write(JSON.stringify({ code: 'USAGE', message: str.replace(/^error: /, '').trim(), hint: 'see `devport --help`' }) + '\n');
@@ -52,11 +51,13 @@ function program(Command: typeof import('commander').Command): Command {
       },
     })
     .exitOverride();
+  // With --json, stderr holds exactly one JSON object: no help line after it.
+  if (!wantsJson()) p.showHelpAfterError('(devport --help lists the verbs)');
 
   p.command('up')
     .description('plan, allocate ports, start every service and wait until the stack is healthy')
     .argument('[spec]', 'path of devport.toml (default: found walking up from the cwd)')
-    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--file <path>', 'path of devport.toml')
     .option('--dry-run', 'print the plan and start nothing')
     .option('-d, --daemon', 'exit once healthy; the stack lives on in tmux')
     .option('--json', 'NDJSON events on stdout')
@@ -76,7 +77,7 @@ function program(Command: typeof import('commander').Command): Command {
   p.command('down')
     .description('stop every service of the stack; nothing is left behind (idempotent)')
     .argument('[spec]', 'path of devport.toml')
-    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--file <path>', 'path of devport.toml')
     .option('--timeout <duration>', 'time sidecars get to stop before they are killed (default 10s)')
     .option('--volumes', "also remove the compose services' containers, networks and volumes")
     .option('--json', 'NDJSON events on stdout')
@@ -86,18 +87,68 @@ function program(Command: typeof import('commander').Command): Command {
 
   p.command('ls')
     .description('one JSON object per service state dir (JSONL), for jq and agents')
-    .argument('[spec]', 'path of devport.toml')
-    .option('-f, --file <path>', 'path of devport.toml')
-    .action((spec: string | undefined, o: { file?: string }) => runHandler(async () => (await import('../src/commands/ls.js')).ls({ ...o, spec })));
+    .argument('[services...]', 'only these (keys or names)')
+    .option('--file <path>', 'path of devport.toml')
+    .option('--json', 'JSONL (what ls always prints)')
+    .action((services: string[], o: { file?: string }) => runHandler(async () => (await import('../src/commands/ls.js')).ls({ ...o, services })));
+
+  p.command('ps')
+    .description('the stack as a table: state, URL, pid, uptime, restarts, health')
+    .argument('[services...]', 'only these (keys or names)')
+    .option('--file <path>', 'path of devport.toml')
+    .option('--json', 'the ls lines instead')
+    .action((services: string[], o: { file?: string; json?: boolean }) => runHandler(async () => (await import('../src/commands/ps.js')).ps({ ...o, services })));
+
+  p.command('start')
+    .description("start services' sidecars in the running stack (with what they depend on), or revive dead ones")
+    .argument('<services...>', 'keys or names')
+    .option('--file <path>', 'path of devport.toml')
+    .option('--json', 'NDJSON events on stdout')
+    .option('--no-tmux', 'start the sidecars detached')
+    .option('--wait-timeout <duration>', 'give up waiting for ready after this long')
+    .action((services: string[], o: Record<string, unknown>) =>
+      runHandler(async () => (await import('../src/commands/start.js')).start({ ...o, services })),
+    );
+
+  p.command('stop')
+    .description("stop services of the running stack (their sidecars and children); the rest runs on")
+    .argument('<services...>', 'keys or names')
+    .option('--file <path>', 'path of devport.toml')
+    .option('--timeout <duration>', 'time sidecars get to stop before they are killed (default 10s)')
+    .option('--json', 'NDJSON events on stdout')
+    .action((services: string[], o: Record<string, unknown>) =>
+      runHandler(async () => (await import('../src/commands/stop.js')).stop({ ...o, services })),
+    );
+
+  p.command('run')
+    .description("run a command with the stack's environment (a service's, with --service)")
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--file <path>', 'path of devport.toml')
+    .option('-s, --service <svc>', "that service's whole environment and cwd")
+    .action((command: string[], o: { file?: string; service?: string }) =>
+      runHandler(async () => (await import('../src/commands/run.js')).run({ ...o, command })),
+    );
+
+  p.command('env')
+    .description("print the stack's environment (a service's, when named) as dotenv lines")
+    .argument('[service]', 'key or name')
+    .option('--file <path>', 'path of devport.toml')
+    .option('--json', 'one JSON object')
+    .action((service: string | undefined, o: { file?: string; json?: boolean }) =>
+      runHandler(async () => (await import('../src/commands/env.js')).env({ ...o, service })),
+    );
 
   p.command('logs')
     .description("services' output, prefixed and coloured per service")
     .argument('[services...]', 'keys or names (default: all)')
     .option('-f, --follow', 'keep printing new output')
-    .option('-n, --lines <n>', 'lines per service', '100')
+    .option('-n, --lines <n>', 'lines per service (default 100)')
+    .option('--since <duration>', 'only output of the last DURATION (10s, 5m)')
     .option('--all', "earlier runs' output too (default: the current run's)")
+    .option('--no-prefix', 'no `name |` prefix')
+    .option('--json', 'one JSON object per line: service, generation, ts, text')
     .option('--file <path>', 'path of devport.toml')
-    .action((services: string[], o: { follow?: boolean; lines?: string; file?: string; all?: boolean }) =>
+    .action((services: string[], o: { follow?: boolean; lines?: string; file?: string; all?: boolean; since?: string; prefix?: boolean; json?: boolean }) =>
       runHandler(async () => (await import('../src/commands/logs.js')).logs({ ...o, services })),
     );
 
@@ -116,7 +167,8 @@ function program(Command: typeof import('commander').Command): Command {
     .description("attach to a service's tmux window (or the stack's session)")
     .argument('[service]', 'key or name')
     .option('--file <path>', 'path of devport.toml')
-    .action((service: string | undefined, o: { file?: string }) =>
+    .option('--json', 'print where to attach (session, window, pane, the tmux command) instead of attaching')
+    .action((service: string | undefined, o: { file?: string; json?: boolean }) =>
       runHandler(async () => (await import('../src/commands/attach.js')).attach({ ...o, service })),
     );
 
@@ -135,18 +187,18 @@ function program(Command: typeof import('commander').Command): Command {
 async function fastParse(args: string[]): Promise<Handler | undefined> {
   const { parseArgs } = await import('node:util');
   const verb = args[0];
-  const options: import('node:util').ParseArgsConfig['options'] = { file: { type: 'string', short: 'f' } };
-  if (verb === 'down') Object.assign(options, { timeout: { type: 'string' }, json: { type: 'boolean' }, volumes: { type: 'boolean' } });
+  const options: import('node:util').ParseArgsConfig['options'] = { file: { type: 'string' }, json: { type: 'boolean' } };
+  if (verb === 'down') Object.assign(options, { timeout: { type: 'string' }, volumes: { type: 'boolean' } });
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
   } catch {
     return undefined;
   }
+  const file = typeof parsed.values.file === 'string' ? parsed.values.file : undefined;
+  if (verb === 'ls') return async () => (await import('../src/commands/ls.js')).ls({ file, services: parsed.positionals });
   if (parsed.positionals.length > 1) return undefined;
   const spec = parsed.positionals[0];
-  const file = typeof parsed.values.file === 'string' ? parsed.values.file : undefined;
-  if (verb === 'ls') return async () => (await import('../src/commands/ls.js')).ls({ file, spec });
   const timeout = typeof parsed.values.timeout === 'string' ? parsed.values.timeout : undefined;
   return async () => (await import('../src/commands/down.js')).down({ file, spec, timeout, json: parsed.values.json === true, volumes: parsed.values.volumes === true });
 }

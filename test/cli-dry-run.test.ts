@@ -46,7 +46,7 @@ describe('devport up --dry-run', () => {
     assert.deepEqual(check(JSON.parse(readFileSync(path.join(REPO, 'spec', 'events.schema.json'), 'utf8')), ev), []);
     const ports = Object.fromEntries(ev.services.map((s: { key: string; port: number }) => [s.key, s.port]));
     for (const [key, port] of Object.entries(ports)) assert.match(a.stdout, new RegExp(`${key}\\s.*${port}`));
-    const c = await rig.run(['up', '--dry-run', '--json', '-f', 'proj/devport.toml']);
+    const c = await rig.run(['up', '--dry-run', '--json', '--file', 'proj/devport.toml']);
     assert.deepEqual(Object.fromEntries(JSON.parse(c.stdout).services.map((s: { key: string; port: number }) => [s.key, s.port])), ports);
     // Env values never appear: only names.
     assert.ok(!b.stdout.includes(process.env.PATH ?? 'x'), 'no env values in the plan event');
@@ -105,8 +105,8 @@ describe('devport up --dry-run', () => {
     assert.match(r.stderr, /^error\[SPEC_NOT_FOUND\]: no devport\.toml in .*empty or any parent directory\nhint: create a devport\.toml/);
   });
 
-  test('both -f and a positional spec that differ: FLAG_CONFLICT', async () => {
-    const r = await rig.run(['up', '--dry-run', '-f', 'proj', 'bad']);
+  test('both --file and a positional spec that differ: FLAG_CONFLICT', async () => {
+    const r = await rig.run(['up', '--dry-run', '--file', 'proj', 'bad']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error\[FLAG_CONFLICT\]/);
   });
@@ -127,7 +127,7 @@ describe('devport up --dry-run', () => {
     rig.write('fifo/.keep', '');
     execFileSync('mkfifo', [rig.path('fifo/devport.toml')]);
     const file = rig.path('fifo/devport.toml');
-    for (const r of [await rig.run(['up', '--dry-run'], { cwd: rig.path('fifo'), timeoutMs: 10_000 }), await rig.run(['up', '--dry-run', '-f', file], { timeoutMs: 10_000 })]) {
+    for (const r of [await rig.run(['up', '--dry-run'], { cwd: rig.path('fifo'), timeoutMs: 10_000 }), await rig.run(['up', '--dry-run', '--file', file], { timeoutMs: 10_000 })]) {
       assert.equal(r.code, 1);
       assert.equal(r.stderr, `error[SPEC_INVALID]: ${file} is a FIFO, not a regular file\nhint: the spec must be a regular file: pass the path of a devport.toml\n`);
     }

@@ -10,7 +10,7 @@ import { tmux, WINDOW_TAG, windowTag } from '../stack/tmux.js';
 import { stateDirOf } from './common.js';
 import { resolveServices } from './services.js';
 
-export function attach(opts: { service?: string; file?: string }): number {
+export function attach(opts: { service?: string; file?: string; json?: boolean }): number {
   const { stateDir } = stateDirOf({ file: opts.file, cwd: process.cwd() });
   const rec = readJson<TmuxRecord>(path.join(stateDir, TMUX_FILE));
   const notInTmux = () =>
@@ -31,6 +31,11 @@ export function attach(opts: { service?: string; file?: string }): number {
       throw new UserError([failure('NOT_RUNNING', `the tmux window of "${key}" is gone`, { hint: '`devport ls` shows whether it runs; `devport logs ' + key + '` shows its output' })]);
     }
     target = pane;
+  }
+  if (opts.json) {
+    // For an agent (no terminal to attach): where the pane is, and the command a person would run.
+    process.stdout.write(JSON.stringify({ session: rec.session, socket: rec.socket, target, command: ['tmux', ...sock, 'attach-session', '-t', target] }) + '\n');
+    return 0;
   }
   tmux([...sock, 'select-window', '-t', target]);
   const inside = process.env.TMUX !== undefined && process.env.TMUX.split(',')[0] === rec.socket;

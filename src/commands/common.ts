@@ -15,7 +15,7 @@ export interface SpecOptions {
 export function resolveSpecPath(opts: SpecOptions): string {
   if (opts.file !== undefined && opts.spec !== undefined && opts.file !== opts.spec) {
     throw new UserError([
-      failure('FLAG_CONFLICT', `both -f ${opts.file} and the positional spec ${opts.spec} were given`, { hint: 'name the spec once' }),
+      failure('FLAG_CONFLICT', `both --file ${opts.file} and the positional spec ${opts.spec} were given`, { hint: 'name the spec once' }),
     ]);
   }
   return unwrap(discoverSpec(opts.file ?? opts.spec, opts.cwd));

@@ -1,4 +1,5 @@
 // `devport restart <svc…>`: a new generation through rpc.sock (same port), then wait until ready again.
+// A service whose sidecar died is started again instead (as `devport start` would).
 
 import path from 'node:path';
 import { failure, UserError, type Failure } from '../errors/failure.js';
@@ -6,8 +7,8 @@ import type { Plan, PlanNode } from '../plan/types.js';
 import { rpcEvents, rpcRequest } from '../rpc/client.js';
 import { readJson } from '../state/atomic.js';
 import { PLAN_FILE } from '../state/dirs.js';
-import { isLocked } from '../state/lock.js';
 import { stateFileOf } from '../state/read.js';
+import { deadKeys, startServices } from '../stack/start-services.js';
 import { failureOf, isReady } from '../stack/wait.js';
 import { colorEnabled, palette } from '../util/color.js';
 import { JsonLogger } from '../events/json-logger.js';
@@ -26,14 +27,17 @@ export async function restart(opts: RestartOptions): Promise<number> {
   if (opts.services.length === 0) {
     throw new UserError([failure('USAGE', 'name the services to restart', { hint: 'devport restart api worker' })]);
   }
-  const { stateDir } = stateDirOf({ file: opts.file, cwd: process.cwd() });
-  const keys = resolveServices(stateDir, opts.services);
-  const notRunning = keys.filter((k) => !isLocked(path.join(stateDir, k)));
-  if (notRunning.length > 0) {
-    throw new UserError([failure('NOT_RUNNING', `not running: ${notRunning.join(', ')}`, { hint: 'start the stack with `devport up`' })]);
-  }
-  const plan = readJson<Plan>(path.join(stateDir, PLAN_FILE));
+  const { specFile, stateDir } = stateDirOf({ file: opts.file, cwd: process.cwd() });
   const timeoutMs = opts.timeout === undefined ? 60_000 : parseDurationFlag('--timeout', opts.timeout);
+  const all = resolveServices(stateDir, opts.services);
+  // A dead sidecar has nobody to ask for a restart: its service is started again, with what it needs.
+  const dead = deadKeys(stateDir, all);
+  if (dead.length > 0) {
+    const code = await startServices({ specFile, stateDir, names: dead, json: opts.json === true, tmux: undefined, waitTimeoutMs: timeoutMs, report: false });
+    if (code !== 0) return code;
+  }
+  const keys = all.filter((k) => !dead.includes(k));
+  const plan = readJson<Plan>(path.join(stateDir, PLAN_FILE));
   const c = palette(!opts.json && colorEnabled(process.stdout));
   const logger = opts.json ? new JsonLogger() : undefined;
   const t0 = Date.now();
@@ -46,11 +50,14 @@ export async function restart(opts: RestartOptions): Promise<number> {
       // Subscribe first, so the change cannot slip by between the request and the wait.
       const ctl = new AbortController();
       let outcome: Failure | 'ready' | undefined;
+      // The first frame is the state before the restart: reported are the changes after it.
+      let first = true;
       const done =
         opts.wait === false
           ? Promise.resolve()
           : rpcEvents(dir, (s) => {
-              logger?.log({ event: 'service', service: key, state: s.state.state, duration_ms: Date.now() - t0 });
+              if (!first) logger?.log({ event: 'service', service: key, state: s.state.state, duration_ms: Date.now() - t0, port: s.state.port, url: s.state.url, restarts: s.state.restarts, exit_code: s.state.exit_code });
+              first = false;
               if (s.state.generation <= before || !node || !plan) return;
               if (isReady(node, s.state)) outcome = 'ready';
               else outcome = failureOf(plan, node, s.state);
@@ -95,5 +102,13 @@ export async function restart(opts: RestartOptions): Promise<number> {
   const failures = results.filter((f): f is Failure => f !== undefined);
   if (failures.length > 0) throw new UserError(failures);
   if (opts.wait === false && !opts.json) process.stdout.write(`restarting ${keys.join(', ')}\n`);
+  if (logger) {
+    // The last word: where each service is now (restarted, or started again).
+    const services = all.map((key) => {
+      const s = stateFileOf(path.join(stateDir, key))?.state;
+      return { service: key, url: s?.url ?? null, port: s?.port ?? null, state: s?.state ?? 'pending' };
+    });
+    logger.log({ event: 'ready', services, duration_ms: Date.now() - t0 });
+  }
   return 0;
 }

@@ -3,7 +3,8 @@
 // in it is reported even while another `up` holds the lock.
 
 import { JsonLogger } from '../events/json-logger.js';
-import { UserError } from '../errors/failure.js';
+import { isIP } from 'node:net';
+import { failure, UserError } from '../errors/failure.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
 import type { Plan } from '../plan/types.js';
 import { decideChanges, isEmpty, renderChanges, untrustedLive } from '../stack/changes.js';
@@ -29,8 +30,17 @@ export interface UpOptions {
   fresh?: boolean;
 }
 
+/** An address to bind: an IPv4 or IPv6 literal, or localhost (a name would need a lookup, and could change). */
+function checkHost(host: string | undefined): void {
+  if (host === undefined || host === 'localhost' || isIP(host) !== 0) return;
+  throw new UserError([failure('USAGE', `--host ${host} is not an address to bind`, { hint: 'write --host 127.0.0.1, --host 0.0.0.0 (the LAN) or --host ::1' })]);
+}
+
 export async function up(opts: UpOptions): Promise<number> {
   const cwd = process.cwd();
+  // Every flag is checked before anything is planned or started (a dry run included).
+  checkHost(opts.host);
+  const waitTimeoutMs = opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout);
   const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only), profiles: splitList(opts.profile) });
   // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
   const planned = await planner.plan();
@@ -59,7 +69,7 @@ export async function up(opts: UpOptions): Promise<number> {
     json: opts.json === true,
     daemon: opts.daemon === true,
     tmux: opts.tmux,
-    waitTimeoutMs: opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout),
+    waitTimeoutMs,
     keyboard: opts.keyboard !== false && !opts.daemon,
     keepOnFailure: opts.keepOnFailure === true,
     fresh: opts.fresh === true,

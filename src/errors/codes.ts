@@ -4,7 +4,7 @@
 export const ERROR_CODES = {
   SPEC_NOT_FOUND: {
     summary: 'no devport.toml was found',
-    hint: 'run devport inside a project with a devport.toml, or pass one with -f PATH',
+    hint: 'run devport inside a project with a devport.toml, or pass one with --file PATH',
   },
   SPEC_INVALID: {
     summary: 'the spec has a mistake',

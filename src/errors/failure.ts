@@ -19,6 +19,8 @@ export interface Failure {
   location?: SourceLocation;
   /** A block printed below the message, e.g. the tail of a service's output. */
   detail?: string;
+  /** The service (key) the failure is about, when there is one: agents match on it. */
+  service?: string;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; failures: Failure[] };
@@ -34,11 +36,12 @@ export function fail(...failures: Failure[]): { ok: false; failures: Failure[] }
 export function failure(
   code: ErrorCode,
   message: string,
-  extra: { hint?: string; location?: SourceLocation; detail?: string } = {},
+  extra: { hint?: string; location?: SourceLocation; detail?: string; service?: string } = {},
 ): Failure {
   const f: Failure = { code, message, hint: extra.hint ?? ERROR_CODES[code].hint };
   if (extra.location) f.location = extra.location;
   if (extra.detail !== undefined) f.detail = extra.detail;
+  if (extra.service !== undefined) f.service = extra.service;
   return f;
 }
 

@@ -48,6 +48,7 @@ function failureJson(f: Failure): Record<string, unknown> {
     o.col = f.location.col;
   }
   if (f.detail !== undefined) o.detail = f.detail;
+  if (f.service !== undefined) o.service = f.service;
   return o;
 }
 

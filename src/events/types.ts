@@ -24,7 +24,7 @@ export interface PlanEventNode {
 export type DevportEvent =
   | { event: 'plan'; spec: string; tmux_session: string; isolation_id: string; waves: string[][]; services: PlanEventNode[]; stack_env_names: string[]; dry_run: boolean }
   | { event: 'service'; service: string; state: ServiceStateName; duration_ms: number; detail?: string; port?: number | null; url?: string | null; restarts?: number; exit_code?: number | null }
-  | { event: 'ready'; services: { service: string; url: string | null; state: ServiceStateName }[]; duration_ms: number }
+  | { event: 'ready'; services: { service: string; url: string | null; port: number | null; state: ServiceStateName }[]; duration_ms: number }
   | { event: 'shutdown'; reason: string; stopped: string[]; duration_ms: number }
   | { event: 'stopped'; service: string; how: string }
   | { event: 'untrusted'; service: string; problem: string }

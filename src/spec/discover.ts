@@ -48,7 +48,7 @@ export function discoverSpec(explicit: string | undefined, cwd: string): Result<
   }
   return fail(
     failure('SPEC_NOT_FOUND', `no ${SPEC_NAME} in ${cwd} or any parent directory`, {
-      hint: `create a ${SPEC_NAME} (see .devport.example.toml), or pass one with -f PATH`,
+      hint: `create a ${SPEC_NAME} (see .devport.example.toml), or pass one with --file PATH`,
     }),
   );
 }

@@ -107,7 +107,7 @@ export function loadSpec(file: string): Result<LoadedSpec> {
       case 'symlink':
         return fail(failure('SPEC_INVALID', `${file} ${read.detail}`, { hint: 'the spec must be a regular file: pass the path of a devport.toml' }));
       default:
-        return fail(failure('SPEC_NOT_FOUND', `${file} ${read.detail}`, { hint: 'check its permissions, or pass another devport.toml with -f PATH' }));
+        return fail(failure('SPEC_NOT_FOUND', `${file} ${read.detail}`, { hint: 'check its permissions, or pass another devport.toml with --file PATH' }));
     }
   }
   return loadSpecText(file, read.text);

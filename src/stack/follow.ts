@@ -2,7 +2,7 @@
 // with a coloured `name |` prefix. Survives rotation to output.log.1. The set
 // of services can change while it runs (the foreground `up` reconciling).
 
-import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { OUTPUT_LOG } from '../state/dirs.js';
 import { palette, stripAnsi } from '../util/color.js';
@@ -25,8 +25,7 @@ export function logSize(dir: string): number {
 export function prefixer(keys: readonly string[], opts: { color: boolean }): (key: string, line: string) => string {
   const c = palette(opts.color);
   const width = Math.max(...keys.map((k) => k.length), 1);
-  const index = new Map(keys.map((k, i) => [k, i]));
-  return (key, line) => `${c.pick(index.get(key) ?? 0, `${key.padEnd(width)} |`)} ${line}`;
+  return (key, line) => `${c.service(key, `${key.padEnd(width)} |`)} ${line}`;
 }
 
 /** Cleans a raw pty line for display: no CR, and no ANSI when the output is not a terminal. */
@@ -45,7 +44,13 @@ export class Follower {
 
   constructor(
     sources: readonly FollowSource[],
-    private readonly opts: { color: boolean; keepAnsi: boolean; write: (text: string) => void },
+    private readonly opts: {
+      color: boolean;
+      keepAnsi: boolean;
+      write: (text: string) => void;
+      /** How a line is shown (default: `name | line`); `logs --json` and `--no-prefix` pass their own. */
+      format?: (key: string, raw: string) => string;
+    },
   ) {
     this.#sources = sources.map((s) => ({ ...s, partial: '' }));
     this.#prefix = prefixer(sources.map((s) => s.key), { color: opts.color });
@@ -104,7 +109,8 @@ export class Follower {
   }
 
   private emit(s: FollowSource, raw: string): void {
-    this.opts.write(this.#prefix(s.key, displayLine(raw, this.opts.keepAnsi)) + '\n');
+    const line = this.opts.format ? this.opts.format(s.key, raw) : this.#prefix(s.key, displayLine(raw, this.opts.keepAnsi));
+    this.opts.write(line + '\n');
   }
 
   private read(s: Source): void {
@@ -117,7 +123,12 @@ export class Follower {
     }
     if (size < s.offset) s.offset = 0; // rotated: the new file starts over
     if (size === s.offset) return;
-    const fd = openSync(file, 'r');
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch {
+      return;
+    }
     try {
       const buf = Buffer.alloc(Math.min(size - s.offset, 4 * 1024 * 1024));
       const n = readSync(fd, buf, 0, buf.length, s.offset);

@@ -5,6 +5,7 @@ import type { Logger } from '../events/types.js';
 import type { PlanNode } from '../plan/types.js';
 import type { ServiceRecord, ServiceStateName } from '../state/types.js';
 import { palette, type Palette } from '../util/color.js';
+import { cutToWidth } from '../util/text.js';
 
 export interface Progress {
   change(node: PlanNode, s: ServiceRecord | undefined): void;
@@ -112,11 +113,13 @@ export function createProgress(opts: { mode: 'tty' | 'plain' | 'json'; color: bo
     };
   }
 
-  // TTY: draw all lines, then redraw them in place.
+  // TTY: draw all lines, then redraw them in place — each cut to the width, or a wrapped line
+  // would push the ones below and the redraw would land in the wrong place.
   let drawn = 0;
+  const columns = () => Math.max(20, (process.stdout.columns || 80) - 1);
   const draw = () => {
     let text = drawn > 0 ? `\u001b[${drawn}A` : '';
-    for (const n of opts.nodes) text += `\u001b[2K${line(n.key)}\n`;
+    for (const n of opts.nodes) text += `\u001b[2K${cutToWidth(line(n.key), columns())}\n`;
     drawn = opts.nodes.length;
     opts.out.write(text);
   };

@@ -28,7 +28,7 @@ export function reportReady(ctx: UpContext, plan: Plan, elapsedMs: number, opts:
   if (ctx.opts.json) {
     ctx.logger?.log({
       event: 'ready',
-      services: plan.nodes.map((node) => ({ service: node.key, url: node.url, state: notReady.get(node.key) ?? (node.kind === 'task' ? 'completed' : 'healthy') })),
+      services: plan.nodes.map((node) => ({ service: node.key, url: node.url, port: node.port, state: notReady.get(node.key) ?? (node.kind === 'task' ? 'completed' : 'healthy') })),
       duration_ms: elapsedMs,
     });
   } else ctx.out.write(renderSummary(plan, { color: ctx.color, elapsedMs, daemon: opts.daemon, tmux: ctx.useTmux, notReady }));

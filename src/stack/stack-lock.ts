@@ -55,6 +55,19 @@ export async function lockStack(stateDir: string): Promise<HeldLock> {
   throw new Error(`cannot lock ${stateDir}: ${r.detail}`);
 }
 
+/**
+ * The stack lock for `start` (and `restart` of a dead service): like `up`'s, except that a
+ * foreground `up` holding it for its whole run does not stop them (it is not launching then;
+ * `docker compose start` works beside an attached `up` too). Null: go on without the lock.
+ */
+export async function lockStackForStart(stateDir: string): Promise<HeldLock | null> {
+  ensureStateDir(stateDir);
+  const r = await acquireLock(stateDir, 0);
+  if (r.ok) return r.lock;
+  if (r.reason === 'held' && heldByForeground(stateDir, r.holderPid)) return null;
+  return lockStack(stateDir);
+}
+
 /** Says this process is the foreground `up` until the returned function is called. */
 export function markForeground(stateDir: string): () => void {
   const file = path.join(stateDir, FOREGROUND_FILE);

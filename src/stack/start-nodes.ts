@@ -9,6 +9,7 @@ import type { Plan } from '../plan/types.js';
 import { ensureServiceDir } from '../state/dirs.js';
 import { logSize } from './follow.js';
 import { launchSidecars, writeEnvOut, writePlanFile } from './launch.js';
+import { canRedraw } from '../util/text.js';
 import { createProgress } from './progress.js';
 import { onlyNodes, type UpContext } from './up-context.js';
 import { waitForStack, type WaitResult } from './wait.js';
@@ -58,5 +59,6 @@ export async function startNodes(ctx: UpContext, plan: Plan, keys: readonly stri
 /** How `up` shows progress: a redrawn table on a terminal, a line per change otherwise (also while it follows logs), events with --json. */
 export function progressMode(ctx: UpContext, following: boolean): ProgressMode {
   if (ctx.opts.json) return 'json';
-  return process.stdout.isTTY && !following ? 'tty' : 'plain';
+  // A line per change where a redraw cannot work: TERM=dumb, a terminal under 60 columns.
+  return canRedraw(process.stdout) && !following ? 'tty' : 'plain';
 }

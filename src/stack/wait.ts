@@ -45,6 +45,11 @@ export function isReady(node: PlanNode, s: ServiceRecord): boolean {
 
 /** Why a service cannot become ready any more, or undefined while it still may. */
 export function failureOf(plan: Plan, node: PlanNode, s: ServiceRecord): Failure | undefined {
+  const f = whyNotReady(plan, node, s);
+  return f ? { ...f, service: node.key } : undefined;
+}
+
+function whyNotReady(plan: Plan, node: PlanNode, s: ServiceRecord): Failure | undefined {
   const tail = () => outputTail(plan.stateDir, node.key);
   const logsHint = `read its output above; \`devport logs ${node.key}\` shows all of it`;
   if (node.kind === 'task') {
@@ -143,6 +148,7 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
         else if (!live.has(dir) && (everAlive.has(node.key) || s)) {
           failures.push(
             failure('SERVICE_UNHEALTHY', `the supervisor of "${node.key}" exited`, {
+              service: node.key,
               hint: 'this is likely a bug in devport; please report it with the lines above',
               detail: sidecarTail(plan.stateDir, node.key) ?? outputTail(plan.stateDir, node.key),
             }),
@@ -150,6 +156,7 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
         } else if (!s && !live.has(dir) && Date.now() - t0 > launchTimeoutMs) {
           failures.push(
             failure('SERVICE_UNHEALTHY', `the supervisor of "${node.key}" did not start within ${launchTimeoutMs} ms`, {
+              service: node.key,
               hint: 'check that tmux can run node (`tmux new-window node -v`), or try --no-tmux',
               detail: sidecarTail(plan.stateDir, node.key),
             }),
@@ -170,6 +177,7 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
           failures: waiting.map((n) => {
             const st = stateNow(n);
             return failure('SERVICE_UNHEALTHY', `"${n.key}" was not ready after --wait-timeout ${opts.timeoutMs} ms: ${st ? `${st.state}${st.health ? ` (${st.health.detail})` : ''}` : 'not started'}`, {
+              service: n.key,
               hint: `raise --wait-timeout, or see \`devport logs ${n.key}\``,
               detail: outputTail(plan.stateDir, n.key),
             });

@@ -2,10 +2,19 @@
 // output.log.1 at 10 MiB. Writes are synchronous appends to the page cache:
 // cheap, ordered, and never waiting on a reader. Never opened through a
 // symlink: output must not land in a file someone planted a link to.
+//
+// Beside it, output.idx says when: a line `<offset> <epoch ms> <generation>`
+// whenever a generation starts and, while output flows, at most every 100 ms.
+// `logs --since` and `logs --json` (ts, generation per line) read it.
 
 import { closeSync, constants, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 
 export const ROTATE_BYTES = 10 * 1024 * 1024;
+
+/** How fine output.idx is: a mark at most this often while output flows. */
+export const INDEX_EVERY_MS = 100;
+
+export const indexFileOf = (file: string) => file.replace(/\.log$/, '.idx');
 
 const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
@@ -14,6 +23,9 @@ export class OutputLog {
   #size: number;
   /** Where this writer's output began (0 again after a rotation). */
   #start: number;
+  #idx: number;
+  #generation = 0;
+  #lastMark = 0;
 
   constructor(
     readonly file: string,
@@ -28,6 +40,31 @@ export class OutputLog {
     }
     this.#size = st.size;
     this.#start = st.size;
+    this.#idx = this.openIndex();
+  }
+
+  private openIndex(): number {
+    try {
+      return openSync(indexFileOf(this.file), APPEND, 0o600);
+    } catch {
+      return -1; // output without times: logs still work, --since and ts do not
+    }
+  }
+
+  /** A new generation begins: its output is marked as its own from here. */
+  setGeneration(generation: number): void {
+    this.#generation = generation;
+    this.mark(Date.now());
+  }
+
+  private mark(now: number): void {
+    this.#lastMark = now;
+    if (this.#idx < 0) return;
+    try {
+      writeSync(this.#idx, `${this.#size} ${now} ${this.#generation}\n`);
+    } catch {
+      /* a full disk: the log itself matters more */
+    }
   }
 
   /** Byte offset in the file where this writer's output begins: "the current run". */
@@ -39,6 +76,8 @@ export class OutputLog {
     if (this.#fd < 0) return;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (this.#size > 0 && this.#size + buf.length > this.rotateBytes) this.rotate();
+    const now = Date.now();
+    if (now - this.#lastMark >= INDEX_EVERY_MS) this.mark(now);
     let off = 0;
     try {
       while (off < buf.length) off += writeSync(this.#fd, buf, off);
@@ -56,6 +95,15 @@ export class OutputLog {
       this.#fd = fd;
       this.#size = 0;
       this.#start = 0;
+      const idx = indexFileOf(this.file);
+      if (this.#idx >= 0) closeSync(this.#idx);
+      try {
+        renameSync(idx, `${idx}.1`);
+      } catch {
+        /* none yet */
+      }
+      this.#idx = this.openIndex();
+      this.mark(Date.now());
       this.onRotate();
     } catch {
       // Could not rotate (something planted at output.log): keep appending where we are.
@@ -64,7 +112,9 @@ export class OutputLog {
 
   close(): void {
     if (this.#fd >= 0) closeSync(this.#fd);
+    if (this.#idx >= 0) closeSync(this.#idx);
     this.#fd = -1;
+    this.#idx = -1;
   }
 }
 

@@ -229,6 +229,7 @@ export class ProcessSupervisor implements Service {
     const gen = ++this.#generation;
     this.#healthyAt = null;
     this.#conflict = null;
+    this.sc.output.setGeneration(gen);
     const spawned = spawnChild({
       command: this.node.command,
       cwd: this.node.cwd,

@@ -96,6 +96,12 @@ const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux that exposes it to 
 
 let bootMs: number | undefined;
 
+/** When a process started (its /proc start ticks) as a wall-clock time, or undefined without /proc/stat. */
+export function epochOfTicks(ticks: number): number | undefined {
+  if (ticksAt(0) === null || bootMs === undefined || !Number.isFinite(bootMs)) return undefined;
+  return bootMs + (ticks / TICKS_PER_SECOND) * 1000;
+}
+
 /** A wall-clock time as /proc start ticks (for Generation.notBefore), with a margin for clock slop. */
 export function ticksAt(epochMs: number, marginMs = 2000): number | null {
   if (bootMs === undefined) {

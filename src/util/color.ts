@@ -1,5 +1,7 @@
 // ANSI colour, honouring NO_COLOR / FORCE_COLOR and whether the stream is a TTY.
 
+import { fnv1a } from './hash.js';
+
 export interface Palette {
   enabled: boolean;
   red(s: string): string;
@@ -12,6 +14,8 @@ export interface Palette {
   bold(s: string): string;
   /** One of a rotation of distinct colours, for per-service prefixes. */
   pick(index: number, s: string): string;
+  /** A service's own colour: the same in `up`, `logs` and `ps`, whatever else runs beside it. */
+  service(key: string, s: string): string;
 }
 
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -37,6 +41,7 @@ export function palette(enabled: boolean): Palette {
     dim: wrap(enabled, 2, 22),
     bold: wrap(enabled, 1, 22),
     pick: (i, s) => wrap(enabled, ROTATION[i % ROTATION.length] ?? 36, 39)(s),
+    service: (key, s) => wrap(enabled, ROTATION[fnv1a(key) % ROTATION.length] ?? 36, 39)(s),
   };
 }
 
