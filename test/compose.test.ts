@@ -144,6 +144,14 @@ volumes:
     assert.deepEqual(withB.nodes[0]?.compose?.profiles, ['a', 'b']);
   });
 
+  test('examples/compose plans: a compose node on its container port, a counter that waits for it', async () => {
+    const { REPO } = await import('./rig.js');
+    const plan = await planOf(path.join(REPO, 'examples', 'compose'));
+    const [cache, counter] = plan.nodes;
+    assert.deepEqual([cache?.kind, cache?.compose?.services, counter?.kind, counter?.dependsOn.map((d) => d.key)], ['compose', ['cache'], 'exec', ['cache']]);
+    assert.equal(plan.stackEnv.CACHE_PORT, String(cache?.port));
+  });
+
   test('the spec names a missing compose file, an unknown compose service, a process health', () => {
     const none = projectDir({ 'devport.toml': '[[service]]\nname = "db"\ntype = "compose"\n' });
     assert.match(specErrors(none), /no compose file for "db": none of compose\.yaml, compose\.yml, docker-compose\.yml, docker-compose\.yaml is in/);
@@ -198,7 +206,7 @@ describe('composePreflight', () => {
     assert.match(r.failures[0]?.hint ?? '', /install the docker compose plugin/);
   });
 
-  test('`up` checks before anything starts: COMPOSE_NOT_FOUND, no sidecar, no state dir', async () => {
+  test('`up` checks before anything starts: COMPOSE_NOT_FOUND, DOCKER_UNAVAILABLE, no sidecar, no state dir', async () => {
     const { Rig } = await import('./rig.js');
     const rig = new Rig('devport-compose-pre-');
     try {
@@ -216,6 +224,16 @@ describe('composePreflight', () => {
       assert.equal((JSON.parse(r.stderr) as { code: string }).code, 'COMPOSE_NOT_FOUND', r.stderr);
       assert.equal(r.stdout, '', 'not even a plan event: nothing started');
       assert.deepEqual((await lsOf(rig, rig.path('p'))).map((e) => e.key), []);
+      // With a compose CLI but no daemon to answer (stopped, or a socket that is not there).
+      if (process.env.PATH?.split(':').some((d) => spawnSync('test', ['-x', path.join(d, 'docker-compose')]).status === 0) || spawnSync('docker', ['compose', 'version']).status === 0) {
+        const noDaemon = await rig.run(['up', '--daemon', '--no-tmux', '--json'], { cwd: rig.path('p'), env: { DOCKER_HOST: `unix://${rig.path('no-docker.sock')}` } });
+        assert.equal(noDaemon.code, 1);
+        const err = JSON.parse(noDaemon.stderr) as { code: string; message: string };
+        assert.equal(err.code, 'DOCKER_UNAVAILABLE', noDaemon.stderr);
+        assert.match(err.message, /no-docker\.sock/);
+        assert.equal(noDaemon.stdout, '');
+        assert.deepEqual((await lsOf(rig, rig.path('p'))).map((e) => e.key), []);
+      }
     } finally {
       assert.deepEqual(await rig.cleanup(), []);
     }
