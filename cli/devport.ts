@@ -172,6 +172,21 @@ function program(Command: typeof import('commander').Command): Command {
       runHandler(async () => (await import('../src/commands/attach.js')).attach({ ...o, service })),
     );
 
+  p.command('doctor')
+    .description('check the environment (node, tmux, locks, addons, docker, the spec, ports, state) and say what to fix')
+    .argument('[spec]', 'path of devport.toml')
+    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--json', 'one JSON object on stdout (spec/doctor.schema.json)')
+    .action((spec: string | undefined, o: { file?: string; json?: boolean }) =>
+      runHandler(async () => (await import('../src/commands/doctor.js')).doctor({ ...o, spec })),
+    );
+
+  // Completion is generated from this program (verbs, flags, arguments), so it cannot drift from it.
+  p.command('completion')
+    .description('print a shell completion script: eval "$(devport completion bash)"')
+    .addArgument(p.createArgument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action((shell: string) => runHandler(async () => (await import('../src/commands/completion.js')).completion({ shell, program: p })));
+
   p.command('_supervise', { hidden: true })
     .description('the sidecar: owns one service of the stack')
     .requiredOption('--key <key>', 'the service key')
