@@ -175,7 +175,7 @@ function program(Command: typeof import('commander').Command): Command {
   p.command('doctor')
     .description('check the environment (node, tmux, locks, addons, docker, the spec, ports, state) and say what to fix')
     .argument('[spec]', 'path of devport.toml')
-    .option('-f, --file <path>', 'path of devport.toml')
+    .option('--file <path>', 'path of devport.toml')
     .option('--json', 'one JSON object on stdout (spec/doctor.schema.json)')
     .action((spec: string | undefined, o: { file?: string; json?: boolean }) =>
       runHandler(async () => (await import('../src/commands/doctor.js')).doctor({ ...o, spec })),

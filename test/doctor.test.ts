@@ -177,7 +177,7 @@ describe('devport doctor', () => {
     assert.match(none.by.ports?.detail ?? '', /^the default port_range 20000-29999: /);
     assert.deepEqual([none.by['state-dir']?.status, none.by['state-dir']?.detail], ['ok', 'no spec, so no .devport/ to check']);
 
-    const missing = await doctor(['-f', 'nope/devport.toml'], { cwd: empty });
+    const missing = await doctor(['--file', 'nope/devport.toml'], { cwd: empty });
     assert.equal(missing.by.spec?.status, 'fail');
     assert.equal(missing.ok, false);
 
@@ -379,7 +379,7 @@ describe('devport completion', () => {
     // Files where a verb takes a spec: the positional, and -f / --file (also as --file=).
     const dir = project('files', ONE_SERVICE);
     assert.deepEqual(bashComplete(['devport', 'up', 'dev'], dir), ['devport.toml']);
-    assert.deepEqual(bashComplete(['devport', 'doctor', '-f', 'dev'], dir), ['devport.toml']);
+    assert.deepEqual(bashComplete(['devport', 'doctor', '--file', 'dev'], dir), ['devport.toml']);
     assert.deepEqual(bashComplete(['devport', 'up', '--file', '=', 'dev'], dir), ['devport.toml']);
     // `logs -f` is --follow, not a file: the next word is a service.
     assert.deepEqual(bashComplete(['devport', 'logs', '-f', 'dev'], dir), []);
