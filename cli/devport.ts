@@ -187,6 +187,16 @@ function program(Command: typeof import('commander').Command): Command {
     .addArgument(p.createArgument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action((shell: string) => runHandler(async () => (await import('../src/commands/completion.js')).completion({ shell, program: p })));
 
+  p.command('init')
+    .description('write a commented devport.toml from a Procfile, process-compose.yaml, compose.yaml or package.json')
+    .argument('[dir]', 'the project directory (default: the current one)')
+    .option('--force', 'overwrite an existing devport.toml')
+    .option('--stdout', 'print the spec instead of writing it')
+    .option('--json', 'one JSON object on stdout: {file, services, untranslated}')
+    .action((dir: string | undefined, o: { force?: boolean; stdout?: boolean; json?: boolean }) =>
+      runHandler(async () => (await import('../src/commands/init.js')).init({ ...o, dir })),
+    );
+
   p.command('_supervise', { hidden: true })
     .description('the sidecar: owns one service of the stack')
     .requiredOption('--key <key>', 'the service key')

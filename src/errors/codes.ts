@@ -6,6 +6,10 @@ export const ERROR_CODES = {
     summary: 'no devport.toml was found',
     hint: 'run devport inside a project with a devport.toml, or pass one with --file PATH',
   },
+  SPEC_EXISTS: {
+    summary: 'there is a devport.toml already',
+    hint: 'keep it, overwrite it with `devport init --force`, or print the new one with `devport init --stdout`',
+  },
   SPEC_INVALID: {
     summary: 'the spec has a mistake',
     hint: 'fix the spec at the position shown; the keys are documented in .devport.example.toml',
