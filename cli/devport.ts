@@ -46,7 +46,7 @@ function program(Command: typeof import('commander').Command): Command {
     .version(VERSION, '-V, --version')
     .configureOutput({
       outputError: (str, write) => {
-        if (wantsJson()) write(JSON.stringify({ code: 'USAGE', message: str.replace(/^error: /, '').trim(), hint: 'see `devport --help`' }) + '\n');
+        if (wantsJson()) write(JSON.stringify({ code: 'USAGE', message: str.replace(/^error: /, '').trim(), hint: 'see `devport --help`', docs: 'README.md#usage' }) + '\n');
         else write(str.replace(/^error: /, 'error[USAGE]: '));
       },
     })

@@ -1,6 +1,6 @@
 // SPEC_SCHEMA → JSON Schema (draft 2020-12) for editors (taplo, VS Code Even Better TOML).
 
-import type { SchemaNode, TableNode } from './schema.js';
+import type { SchemaNode, TableNode, TaggedNode } from './schema.js';
 import { SPEC_SCHEMA } from './schema.js';
 
 type Json = Record<string, unknown>;
@@ -18,6 +18,68 @@ function table(node: TableNode, extra: Json = {}): Json {
   const out: Json = { type: 'object', properties, additionalProperties: false, ...extra };
   if (node.required && node.required.length > 0) out.required = [...node.required];
   return withDescription(out, node);
+}
+
+/** The schema without its descriptions, to compare what two schemas accept. */
+function constraints(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(constraints);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'description').map(([k, x]) => [k, constraints(x)]));
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(constraints(a)) === JSON.stringify(constraints(b));
+
+/**
+ * A table whose keys depend on its tag (`type`). Not a `oneOf` of one table per
+ * type: a validator can only say that none of them matched (taplo printed "not
+ * valid under any of the schemas listed in the 'oneOf' keyword" for one unknown
+ * key). Instead one object with every key of every type (`properties`, for
+ * completion and hover), then an `if`/`then` per type whose `then` allows that
+ * type's keys only (`additionalProperties: false`) and requires its required
+ * ones, so an unknown key is reported by name: "Additional properties are not
+ * allowed ('comand' was unexpected)". The default type's `if` also holds when
+ * the tag is absent. The `if`s are chained through `else` (not listed in an
+ * `allOf`): taplo looks for completions in `properties` next to `allOf` only
+ * when there is none.
+ */
+function tagged(node: TaggedNode): Json {
+  const variants = Object.entries(node.variants).map(([tag, v]) => ({ tag, props: table(v).properties as Json, table: v }));
+  // Every key, in the order the types list them (the default type first).
+  const order = [node.defaultTag, ...variants.map((v) => v.tag).filter((t) => t !== node.defaultTag)];
+  const byTag = new Map(variants.map((v) => [v.tag, v]));
+  const properties: Json = {};
+  for (const tag of order) for (const key of Object.keys(byTag.get(tag)!.props)) properties[key] ??= null;
+  for (const key of Object.keys(properties)) {
+    const having = order.filter((t) => key in byTag.get(t)!.props).map((t) => ({ tag: t, schema: byTag.get(t)!.props[key] as Json }));
+    const [first] = having as [{ tag: string; schema: Json }];
+    // One description, or each type's when they differ, as a list ("- exec, task: …").
+    const groups = new Map<string, string[]>();
+    for (const h of having) {
+      const d = typeof h.schema.description === 'string' ? h.schema.description : '';
+      groups.set(d, [...(groups.get(d) ?? []), h.tag]);
+    }
+    const description = groups.size === 1 ? [...groups.keys()][0]! : [...groups].map(([d, tags]) => `- ${tags.join(', ')}: ${d}`).join('\n');
+    // The key's own schema when every type that has it agrees on what it accepts;
+    // else only its description here, and each type's schema in that type's `then`.
+    const shared = having.every((h) => same(h.schema, first.schema));
+    const out: Json = shared ? { ...first.schema } : {};
+    delete out.description;
+    if (description !== '') out.description = description;
+    properties[key] = out;
+  }
+  const branch = (tag: string): Json => {
+    const v = byTag.get(tag)!;
+    const allowed: Json = {};
+    for (const [key, schema] of Object.entries(v.props)) allowed[key] = same(schema, properties[key]) ? true : schema;
+    const then: Json = { description: `${node.tag} = "${tag}": ${v.table.description}`, properties: allowed, additionalProperties: false };
+    if (v.table.required && v.table.required.length > 0) then.required = [...v.table.required];
+    const test: Json = { properties: { [node.tag]: { const: tag } } };
+    if (tag !== node.defaultTag) test.required = [node.tag];
+    return { if: test, then };
+  };
+  let chain: Json | undefined;
+  for (const tag of [...order].reverse()) chain = { ...branch(tag), ...(chain ? { else: chain } : {}) };
+  return withDescription({ type: 'object', properties, ...chain }, node);
 }
 
 export function convert(node: SchemaNode): Json {
@@ -51,21 +113,7 @@ export function convert(node: SchemaNode): Json {
     case 'table':
       return table(node);
     case 'tagged':
-      // One variant per tag value; the default variant also matches when the tag is absent.
-      return withDescription(
-        {
-          type: 'object',
-          oneOf: Object.entries(node.variants).map(([tag, variant]) => {
-            const t = table(variant);
-            const props = t.properties as Json;
-            props[node.tag] = { ...(props[node.tag] as Json), const: tag };
-            if (tag !== node.defaultTag) t.required = [...new Set([...((t.required as string[]) ?? []), node.tag])];
-            delete t.description;
-            return { ...t, title: `${node.tag} = "${tag}"` };
-          }),
-        },
-        node,
-      );
+      return tagged(node);
     case 'tables':
       return withDescription({ type: 'array', items: convert(node.item) }, node);
     default: {
