@@ -2,8 +2,9 @@
 // project, real sidecars, --no-tmux), held to the published schemas by a full
 // JSON Schema validator (ajv, strict mode, draft 2020-12, formats checked):
 // events on stdout (spec/events.schema.json), `ls` lines (spec/ls.schema.json,
-// which points into spec/state.schema.json), state.json files, and the error
-// object on stderr (spec/error.schema.json).
+// which points into spec/state.schema.json), state.json files, the error
+// object on stderr (spec/error.schema.json), and each verb's own JSON: logs,
+// env, attach, init and doctor (spec/<verb>.schema.json).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,10 +15,10 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { ERROR_CODES } from '../src/errors/codes.js';
 import { SERVICE_STATES, STATE_SCHEMA } from '../src/state/schema.js';
-import { REPO, Rig, waitFor, type RunResult } from './rig.js';
+import { httpServer, REPO, Rig, waitFor, type RunResult } from './rig.js';
 import { check as lite } from './schema-lite.js';
 
-const SCHEMAS = ['events', 'state', 'ls', 'error'] as const;
+const SCHEMAS = ['events', 'state', 'ls', 'error', 'logs', 'env', 'attach', 'init', 'doctor'] as const;
 type SchemaName = (typeof SCHEMAS)[number];
 const schemaFile = (name: SchemaName) => JSON.parse(readFileSync(path.join(REPO, 'spec', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
 
@@ -176,7 +177,7 @@ describe('--json output against the published schemas (ajv, strict)', () => {
     assert.throws(() => check('error', { ...err, code: 'OOPS' }, 'an unknown code'));
     assert.throws(() => check('error', { ...err, line: 3 }, 'a line without file and col'));
     assert.throws(() => check('error', { ...err, errors: [{ ...err, errors: [] }, err] }, 'nested errors'));
-    const ls = { dir: '.devport/a', key: 'a', alive: false, supervisor: null, state: null, problem: null };
+    const ls = { dir: '.devport/a', key: 'a', name: 'a', alive: false, supervisor: null, state: null, problem: null };
     assert.doesNotThrow(() => check('ls', ls, 'an ls line without a state'));
     assert.throws(() => check('ls', { ...ls, state: { state: 'healthy' } }, 'an ls line with half a state'));
   });
@@ -265,8 +266,9 @@ describe('--json output against the published schemas (ajv, strict)', () => {
     const aev = eventsOf(again.stdout, 'down --json of a stopped stack');
     assert.deepEqual(aev.map((e) => e.event), ['untrusted', 'untrusted', 'shutdown']);
 
-    // Error objects: restart of a stopped service, a spec with two mistakes, no spec at all.
-    const notRunning = errorOf(await rig.run(['restart', '--json', 'web_api'], { cwd: P }), 'restart --json of a stopped service');
+    // Error objects: restart where nothing ever ran, a spec with two mistakes, no spec at all.
+    rig.write('never/devport.toml', `[[service]]\nname = "api"\ncommand = ${PROCESS}\n`);
+    const notRunning = errorOf(await rig.run(['restart', '--json', 'api'], { cwd: rig.path('never') }), 'restart --json where nothing ran');
     assert.equal(notRunning.code, 'NOT_RUNNING');
     rig.write('q/devport.toml', '[[service]]\nname = "a"\ncomand = ["x"]\n\n[[service]]\nname = "b"\ncommand = "x y"\n');
     const two = errorOf(await rig.run(['up', '--json', '--no-tmux'], { cwd: rig.path('q') }), 'up --json of a spec with two mistakes');
@@ -323,5 +325,45 @@ describe('--json output against the published schemas (ajv, strict)', () => {
     rig.write('p/devport.toml', `[[service]]\nname = "api"\ncommand = ${PROCESS}\n`);
     const e = errorOf(await rig.run(['up', '--json', '--bogus'], { cwd: rig.path('p') }), 'up --json --bogus');
     assert.equal(e.code, 'USAGE');
+  });
+
+  test('every other verb: ps, start, stop, env, logs, attach, doctor and init --json', async () => {
+    const r0 = new Rig('devport-json-');
+    rig = r0;
+    const P = r0.path('p');
+    r0.write('p/devport.toml', `[[service]]\nname = "api"\ncommand = ${httpServer('api')}\n\n[[service]]\nname = "talk"\ncommand = ["node", "-e", "setInterval(() => console.log('hi'), 100)"]\nno_port = true\n`);
+    // In tmux: attach --json has a pane to name.
+    const up = await r0.run(['up', '--daemon', '--json'], { cwd: P, timeoutMs: 30_000 });
+    assert.equal(up.code, 0, up.stderr);
+    eventsOf(up.stdout, 'up --daemon --json');
+    const ps = await r0.run(['ps', '--json'], { cwd: P });
+    ps.stdout.split('\n').filter(Boolean).forEach((l, i) => check('ls', JSON.parse(l), `ps --json line ${i + 1}`));
+    const stop = await r0.run(['stop', '--json', 'talk'], { cwd: P });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(eventsOf(stop.stdout, 'stop --json').map((e) => e.event), ['stopped', 'shutdown']);
+    const start = await r0.run(['start', '--json', 'talk'], { cwd: P, timeoutMs: 30_000 });
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal(eventsOf(start.stdout, 'start --json').at(-1)?.event, 'ready');
+    for (const args of [['env', '--json'], ['env', 'api', '--json']]) {
+      const r = await r0.run(args, { cwd: P });
+      assert.equal(r.code, 0, r.stderr);
+      check('env', JSON.parse(r.stdout), args.join(' '));
+    }
+    await waitFor('talk output', async () => (await r0.run(['logs', 'talk', '-n', '2'], { cwd: P })).stdout.split('\n').filter(Boolean).length === 2);
+    const logs = await r0.run(['logs', '--json', '-n', '5'], { cwd: P });
+    assert.equal(logs.code, 0, logs.stderr);
+    const lines = logs.stdout.split('\n').filter(Boolean);
+    assert.ok(lines.length > 0);
+    lines.forEach((l, i) => check('logs', JSON.parse(l), `logs --json line ${i + 1}`));
+    const attach = await r0.run(['attach', '--json', 'api'], { cwd: P });
+    assert.equal(attach.code, 0, attach.stderr);
+    check('attach', JSON.parse(attach.stdout), 'attach --json');
+    const doctor = await r0.run(['doctor', '--json'], { cwd: P, timeoutMs: 30_000 });
+    check('doctor', JSON.parse(doctor.stdout), 'doctor --json');
+    assert.equal((await r0.run(['down', '--json'], { cwd: P })).code, 0);
+    rig.write('i/Procfile', 'web: node server.js\nworker: node worker.js\n');
+    const init = await r0.run(['init', '--json'], { cwd: rig.path('i') });
+    assert.equal(init.code, 0, init.stderr);
+    check('init', JSON.parse(init.stdout), 'init --json');
   });
 });
