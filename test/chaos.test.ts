@@ -71,22 +71,33 @@ function holdersOf(dir: string): number[] {
   return out;
 }
 
-/** Live sidecar processes of this stack, by key (their command line names the plan in this stack's state dir). */
+/**
+ * Live sidecar processes of this stack, by key (their command line names the plan in this stack's
+ * state dir). A process whose parent is a sidecar of the same key is that sidecar forking a child
+ * (its build, its pty child) that has not exec'd yet: it still shows the sidecar's command line.
+ */
 function sidecarsByKey(stateDir: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+  const found: { pid: number; ppid: number; key: string }[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let argv: string[];
+    let stat: string;
     try {
-      if (/\) Z /.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue;
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue;
       argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
     } catch {
       continue;
     }
     const at = argv.indexOf('_supervise');
     if (at < 0 || !(argv[argv.indexOf('--plan') + 1] ?? '').startsWith(stateDir + '/')) continue;
-    const key = argv[argv.indexOf('--key') + 1] ?? '';
-    out.set(key, [...(out.get(key) ?? []), Number(d)]);
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    found.push({ pid: Number(d), ppid, key: argv[argv.indexOf('--key') + 1] ?? '' });
+  }
+  const out = new Map<string, number[]>();
+  for (const f of found) {
+    if (found.some((o) => o.key === f.key && o.pid === f.ppid)) continue;
+    out.set(f.key, [...(out.get(f.key) ?? []), f.pid]);
   }
   return out;
 }

@@ -25,11 +25,7 @@ describe('two `up` at the same instant', () => {
     rig = new Rig('devport-hard-');
     rig.write('p/devport.toml', `[[service]]\nname = "a"\ncommand = ${SERVER('a')}\n\n[[service]]\nname = "b"\ncommand = ${SERVER('b')}\ndepends_on = ["a"]\n`);
     for (let trial = 0; trial < 3; trial++) {
-      const t0 = Date.now();
-      const runs = [0, 1].map(() => {
-        const started = Date.now();
-        return rig.run(['up', '--daemon', '--no-tmux'], { cwd: P() }).then((r) => ({ ...r, ms: Date.now() - started }));
-      });
+      const runs = [0, 1].map(() => rig.run(['up', '--daemon', '--no-tmux'], { cwd: P() }).then((r) => ({ ...r, endedAt: Date.now() })));
       const [x, y] = await Promise.all(runs);
       const results = [x, y].filter((r) => r !== undefined);
       const winners = results.filter((r) => r.code === 0);
@@ -38,13 +34,13 @@ describe('two `up` at the same instant', () => {
       assert.equal(losers.length, 1);
       const loser = losers[0];
       assert.match(loser?.stderr ?? '', /^error\[ALREADY_RUNNING\]/);
-      assert.ok((loser?.ms ?? Infinity) < 2000, `the loser answered in ${loser?.ms} ms`);
+      // At once: it does not wait for the winner's services (how fast, in ms, is bench/concurrent-up.ts's).
+      assert.ok((loser?.endedAt ?? Infinity) < (winners[0]?.endedAt ?? 0), 'the loser answered before the winner was healthy');
       const entries = await ls();
       assert.deepEqual(entries.map((e) => [e.key, e.alive, e.state?.state]), [['a', true, 'healthy'], ['b', true, 'healthy']], `trial ${trial}`);
       for (const e of entries) assert.equal(await (await fetch(`http://127.0.0.1:${e.state?.port}/`)).text(), e.key);
       const d = await rig.run(['down'], { cwd: P() });
       assert.equal(d.code, 0, d.stderr);
-      assert.ok(Date.now() - t0 < 20_000);
     }
   });
 });
@@ -200,7 +196,8 @@ describe('failure tails', () => {
       fs.writeFileSync('count', String(n));
       console.log('attempt ' + n + ' failing');
       process.exit(3);`);
-    rig.write('p/devport.toml', `[[service]]\nname = "bad"\ncommand = ["node", "fail.js"]\nno_port = true\nrestart = "never"\n`);
+    // A long settle: a child that exits during node's boot on a loaded machine must not count as healthy first.
+    rig.write('p/devport.toml', `[[service]]\nname = "bad"\ncommand = ["node", "fail.js"]\nno_port = true\nrestart = "never"\n[service.health]\ntype = "process"\nsettle = "3s"\n`);
     const first = await rig.run(['up', '--daemon', '--no-tmux'], { cwd: P() });
     assert.equal(first.code, 1);
     assert.match(first.stderr, /│ attempt 1 failing/);

@@ -141,6 +141,30 @@ describe('up on a running stack', () => {
   });
 });
 
+describe('up makes a stack run', () => {
+  test('a live sidecar whose child gave up (exited) is restarted by up, though nothing in the spec changed', async () => {
+    rig = new Rig('devport-reconcile-');
+    // It fails until a file says otherwise: the fix is outside the spec.
+    rig.write('p/flaky.js', `if (!require('fs').existsSync('fixed')) { console.log('not yet'); process.exit(3); } setInterval(() => {}, 1000);`);
+    // A long settle: on a loaded machine node's boot alone can outlast the default 300 ms, and a child that
+    // exits during its boot would count as healthy first.
+    rig.write('p/devport.toml', `${service('steady', idle, 'no_port = true')}\n${service('flaky', '["node", "flaky.js"]', 'no_port = true\nrestart = "never"\n[service.health]\ntype = "process"\nsettle = "2s"')}`);
+    const first = await rig.run(['up', '--daemon', '--no-tmux', '--keep-on-failure'], { cwd: P() });
+    assert.equal(first.code, 1);
+    const before = await byKey();
+    assert.deepEqual([before.flaky?.alive, before.flaky?.state?.state], [true, 'exited']);
+    rig.write('p/fixed', '');
+    const again = await rig.run(['up', '--daemon', '--no-tmux', '--json'], { cwd: P() });
+    assert.equal(again.code, 0, again.stderr);
+    const rec = events(again.stdout).find((e) => e.event === 'reconcile') as unknown as { restarted: string[]; unchanged: string[] } | undefined;
+    assert.deepEqual([rec?.restarted, rec?.unchanged], [['flaky'], ['steady']]);
+    const after = await byKey();
+    assert.equal(after.flaky?.state?.state, 'healthy');
+    assert.equal(after.steady?.state?.pid, before.steady?.state?.pid, 'the other service untouched');
+    await rig.run(['down'], { cwd: P() });
+  });
+});
+
 describe('the foreground up applies edits by itself', () => {
   test('a new service appears and gets healthy; a changed command restarts only that service; a touch does nothing', async () => {
     rig = new Rig('devport-rec-');

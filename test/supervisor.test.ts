@@ -96,10 +96,11 @@ describe('the lock', () => {
   }
 
   test('SIGKILL frees the lock at once; the next sidecar reaps the HUP-ignoring orphan', async () => {
-    const stubborn = `process.on('SIGHUP', () => {}); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`;
+    const stubborn = `process.on('SIGHUP', () => {}); process.on('SIGTERM', () => {}); console.log('armed'); setInterval(() => {}, 1000);`;
     const { rig, dir } = project(svc('w', ['node', '-e', stubborn], 'no_port = true'));
     const a = sidecar(rig, dir, 'w');
     const s1 = await waitState(dir, 'w', (x) => x.state.state === 'healthy', 'w healthy');
+    await waitOutput(dir, 'w', 'armed');
     const orphan = s1.state.pid ?? 0;
     a.kill('SIGKILL');
     await exited(a);

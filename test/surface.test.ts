@@ -162,7 +162,7 @@ describe('logs', () => {
 describe('errors and flags', () => {
   test('flags are checked before anything starts; --json errors are one object; failures name their service', async () => {
     rig = new Rig('devport-surface-');
-    rig.write('p/devport.toml', `[[service]]\nname = "bad"\ncommand = ["sh", "-c", "echo nope; exit 2"]\nno_port = true\nrestart = "never"\n`);
+    rig.write('p/devport.toml', `[[service]]\nname = "bad"\ncommand = ["sh", "-c", "echo nope; exit 2"]\nno_port = true\nrestart = "never"\n[service.health]\ntype = "process"\nsettle = "3s"\n`);
     const checks: [string[], RegExp][] = [
       [['up', '--dry-run', '--wait-timeout', '5x'], /error\[USAGE\]: --wait-timeout 5x is not a duration/],
       [['up', '--daemon', '--host', 'not-an-ip'], /error\[USAGE\]: --host not-an-ip is not an address to bind/],

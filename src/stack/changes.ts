@@ -1,7 +1,8 @@
 // What a reconcile does to a running stack, decided before anything is touched:
 //
 //   started    in the new plan, and no live sidecar: new, or its sidecar died (kill -9)
-//   restarted  a live sidecar whose node differs from the running plan's (node-diff.ts)
+//   restarted  a live sidecar whose node differs from the running plan's (node-diff.ts),
+//              or whose child gave up (exited, failed, crash loop): `up` means "make it run"
 //   stopped    a live sidecar whose key the spec no longer has
 //   unchanged  a live sidecar already running what the new plan asks for: left alone
 //
@@ -43,6 +44,21 @@ export function untrustedLive(entries: readonly Entry[]): Failure[] {
   ];
 }
 
+/** A live sidecar whose child is not running and will not come back by itself, in words; undefined otherwise. */
+function givenUp(e: Entry): string | undefined {
+  const s = e.state?.state;
+  if (!s) return undefined;
+  switch (s.state) {
+    case 'exited':
+    case 'failed':
+      return s.reason ?? s.state;
+    case 'crashloop':
+      return `crash-looped (${s.reason ?? 'exited'})`;
+    default:
+      return undefined;
+  }
+}
+
 export function isEmpty(c: Changes): boolean {
   return c.stop.length === 0 && c.launch.length === 0;
 }
@@ -63,6 +79,12 @@ export function decideChanges(running: Plan | undefined, next: Plan, entries: re
     }
     const was = runningNodes.get(node.key);
     const diff = running && was ? nodeChanges(running, was, next, node, ignoreEnv) : ['not in the running plan'];
+    const gaveUp = givenUp(e);
+    if (diff.length === 0 && gaveUp) {
+      c.restarted.push(node.key);
+      c.why.set(node.key, `it had ${gaveUp}`);
+      continue;
+    }
     if (diff.length === 0) {
       c.unchanged.push(node.key);
       continue;
