@@ -22,6 +22,8 @@ export interface RpcHandlers {
   logStart: () => number;
   restart(): { accepted: boolean; message: string };
   stop(): void;
+  /** Endpoints of one kind of service (the proxy's captured requests): true when it answered. */
+  extra?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
 }
 
 function unlinkQuiet(p: string): void {
@@ -79,6 +81,7 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
       res.end(JSON.stringify(body) + '\n');
     };
     const route = `${req.method} ${url.pathname}`;
+    if (h.extra?.(req, res, url)) return;
     switch (route) {
       case 'GET /state':
         return json(200, h.state());

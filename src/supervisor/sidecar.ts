@@ -29,6 +29,8 @@ export interface Service {
   restart(): { accepted: boolean; message: string };
   /** First call: graceful. A second call skips what is left of the grace period. */
   stop(reason: string): void;
+  /** rpc.sock endpoints of this kind of service (GET /requests on a proxy): true when it answered the request. */
+  rpc?(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: URL): boolean;
 }
 
 /** A change to the state record other than the state itself (that is `transition`'s). */
@@ -294,6 +296,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
       logStart: () => sidecar.record.supervisor.output_offset ?? 0,
       restart: () => service.restart(),
       stop: () => service.stop('stop requested over rpc.sock'),
+      ...(service.rpc ? { extra: (req, res, url) => service.rpc?.(req, res, url) === true } : {}),
     });
   } catch (err: unknown) {
     service.stop(`rpc.sock failed: ${(err as Error).message}`);
