@@ -107,6 +107,26 @@ describe('hot reload', () => {
     await rig.run(['down'], { cwd: P() });
   });
 
+  test('a formatter writing files in many directories, 20 ms apart, is one reload', async () => {
+    rig = new Rig('devport-reload-');
+    rig.write('p/server.js', SERVER('ok'));
+    const dirs = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const d of dirs) rig.write(`p/src/${d}/m.js`, '// v1\n');
+    rig.write('p/devport.toml', `[[service]]\nname = "api"\ncommand = ["node", "server.js"]\nwatch = ["**/*.js"]\n`);
+    await up();
+    await watching('api');
+    const g0 = (await entry('api'))?.state?.generation ?? 0;
+    // Each gap is shorter than the debounce (50 ms), the whole run longer: one burst, not one per debounce.
+    for (const d of dirs) {
+      writeFileSync(rig.path(`p/src/${d}/m.js`), '// v2\n');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const first = await healthyAt('api', g0 + 1);
+    assert.equal(first.state?.reload?.count, dirs.length, `one reload for all ${dirs.length} files: ${JSON.stringify(first.state?.reload)}`);
+    await onlySentinelReloads('api', g0 + 1, 'sentinel.js');
+    await rig.run(['down'], { cwd: P() });
+  });
+
   test('a failed build keeps the old child serving through the proxy and is in ls; the next good build replaces it', async () => {
     rig = new Rig('devport-reload-');
     // The "build" copies src.js to server.js unless it has a syntax error.

@@ -9,9 +9,13 @@
 //
 // @parcel/watcher reports the first event after a quiet spell at once and then
 // holds the rest of a burst until it has been quiet for 50 ms (src/Debounce.cc),
-// so a burst arrives as a head and, later, a tail. To know whether a burst goes
-// on after its head, the directories it touches get a plain inotify watch
-// (fs.watch, immediate) while it lasts; the reload waits until they are quiet.
+// so a burst arrives as a head and, later, a tail. A reload cut between the two
+// is a restart too many (a formatter writing one file every 20 ms). So every
+// directory of a small tree also has a plain inotify watch (fs.watch, immediate,
+// non-recursive) for as long as the watcher runs: what it reports joins the
+// burst at once, and the reload waits until it is quiet. In a big tree only the
+// directories a burst touches get one, while it lasts, and a sign of a tail
+// still to come stretches the wait to @parcel/watcher's own.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
@@ -31,7 +35,10 @@ const MAX_WAIT_MS = 2000;
 /** @parcel/watcher's own quiet time before it delivers the rest of a burst (src/Debounce.hh MIN_WAIT_TIME), plus a margin. */
 const NATIVE_TAIL_MS = 75;
 
-/** How many directories of a burst get an immediate watch (the ones it touched first). */
+/** A tree with at most this many directories has an immediate watch on each, for good. */
+const PERMANENT_SENSORS = 64;
+
+/** In a bigger tree, how many directories of a burst get an immediate watch (the ones it touched first). */
 const MAX_SENSORS = 16;
 
 export interface WatchSpec {
@@ -89,6 +96,8 @@ export class FileWatcher {
   /** A sensor saw activity since the last callback: @parcel/watcher holds a tail still to come. */
   #tailPending = false;
   readonly #sensors = new Map<string, FSWatcher>();
+  /** Every directory of the tree has a sensor: they report whole bursts, no tail to wait for. */
+  #permanent = false;
   #closed = false;
 
   constructor(
@@ -121,6 +130,11 @@ export class FileWatcher {
       // Yield now and then: the snapshot of a big tree must not stall the sidecar.
       if (i % 200 === 199) await new Promise((r) => setImmediate(r));
     }
+    const dirs = new Set([...roots, ...files.map((f) => path.dirname(f))]);
+    if (dirs.size <= PERMANENT_SENSORS && !this.#closed) {
+      this.#permanent = true;
+      for (const d of dirs) this.sense(d);
+    }
     return { files: this.#known.size, roots };
   }
 
@@ -151,19 +165,26 @@ export class FileWatcher {
 
   /** An immediate watch on a directory the burst touches: activity there means more is coming. */
   private sense(dir: string): void {
-    if (this.#sensors.has(dir) || this.#sensors.size >= MAX_SENSORS) return;
+    if (this.#sensors.has(dir) || this.#sensors.size >= (this.#permanent ? PERMANENT_SENSORS : MAX_SENSORS)) return;
     try {
       const w = watch(dir, { persistent: false }, (_type, name) => {
-        if (name === null) return;
+        if (name === null || this.#closed) return;
         const abs = path.join(dir, name.toString());
         if (!this.relevant(this.rel(abs))) return;
-        this.#lastActivity = Date.now();
+        const now = Date.now();
+        if (this.#timer === undefined) this.#firstAt = now;
+        this.#lastActivity = now;
         // A file the burst already reported (the rest of one save): its content is read at the flush anyway.
-        // Another file: @parcel/watcher holds it in a tail still to come.
-        if (!this.#pending.has(abs)) this.#tailPending = true;
+        // Another file: with sensors everywhere it joins the burst now; otherwise @parcel/watcher holds it
+        // in a tail still to come.
+        if (this.#permanent) this.#pending.add(abs);
+        else if (!this.#pending.has(abs)) this.#tailPending = true;
         this.schedule();
       });
-      w.on('error', () => w.close());
+      w.on('error', () => {
+        w.close();
+        if (this.#sensors.get(dir) === w) this.#sensors.delete(dir);
+      });
       this.#sensors.set(dir, w);
     } catch {
       /* gone already */
@@ -182,8 +203,10 @@ export class FileWatcher {
   private flush(): void {
     this.#timer = undefined;
     this.#tailPending = false;
-    for (const w of this.#sensors.values()) w.close();
-    this.#sensors.clear();
+    if (!this.#permanent) {
+      for (const w of this.#sensors.values()) w.close();
+      this.#sensors.clear();
+    }
     const changed: string[] = [];
     for (const abs of this.#pending) {
       const before = this.#known.get(abs);
