@@ -470,6 +470,37 @@ depends_on = ["web"]
     });
   });
 
+  test('running, the sidecar listens to the engine: a healthcheck every 200 ms costs no docker call; a kill is seen at once', { timeout: 180_000 }, async () => {
+    await withRig('idle', async (rig, project, image) => {
+      // Every docker call the sidecar makes goes through this shim, which logs it.
+      const calls = rig.path('calls.log');
+      rig.write('shim/docker', `#!/bin/sh\necho "$*" >> ${JSON.stringify(calls)}\nexec ${JSON.stringify(execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim())} "$@"\n`);
+      chmodSync(rig.path('shim/docker'), 0o755);
+      const env = { PATH: `${rig.path('shim')}:${process.env.PATH ?? ''}` };
+      rig.write('compose.yaml', `services:\n  web:\n    image: ${image}\n    command: ${httpd()}\n${HEALTHCHECK.replace('interval: 1s', 'interval: 200ms')}`);
+      rig.write('devport.toml', '[[service]]\nname = "web"\ntype = "compose"\nport = 80\n');
+      const up = await rig.run(['up', '--daemon'], { timeoutMs: 180_000, env });
+      assert.equal(up.code, 0, up.stderr + up.stdout);
+      const [id] = running(project);
+      assert.ok(id);
+      const callsNow = () => lines(readFileSync(calls, 'utf8'));
+      const before = callsNow().length;
+      // The engine's own record of its healthchecks: wait until 10 more have run.
+      const checks = () => (JSON.parse(docker(['inspect', '--format', '{{json .State.Health.Log}}', id])) as { Start: string }[]).map((l) => Date.parse(l.Start));
+      const since = Math.max(...checks());
+      await waitFor('10 more healthchecks', () => checks().some((t) => t >= since + 9 * 200), 30_000, 100);
+      const during = callsNow().slice(before);
+      assert.ok(during.length <= 2, `docker calls while 10 healthchecks ran: ${JSON.stringify(during)}`);
+      // A kill is an event: seen well before the 30 s net would look.
+      docker(['kill', id]);
+      const web = await waitFor('the killed container seen', async () => {
+        const e = entry(await lsOf(rig, rig.dir), 'web');
+        return e.state?.state !== 'healthy' ? e : undefined;
+      }, 10_000, 100);
+      assert.match(String(web.state?.reason), /exited with code 137/);
+    });
+  });
+
   test('profiles select services; a SIGKILLed compose sidecar leaves its containers, and down still stops them', { timeout: 240_000 }, async () => {
     await withRig('profiles', async (rig, project, image) => {
       rig.write('compose.yaml', `services:\n  web:\n    image: ${image}\n    command: ${httpd()}\n  cache:\n    image: ${image}\n    profiles: [cache]\n    command: ${httpd()}\n`);

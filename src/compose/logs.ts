@@ -69,8 +69,12 @@ export class LogFollower {
 }
 
 /** `docker events` for the project's containers; each event calls `onEvent`. Restarted if it dies, until closed. */
+/** The container events that change what the sidecar reports (`health_status` matches `health_status: healthy`). */
+const EVENTS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'oom', 'pause', 'unpause', 'destroy', 'health_status'];
+
 export class EventWatch {
   #child: ChildProcess | undefined;
+  #starts = 0;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -83,19 +87,30 @@ export class EventWatch {
     this.start();
   }
 
+  /** The stream is running: what changes is heard of at once. */
+  get live(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   private start(): void {
     if (this.#closed) return;
-    const child = spawn(this.docker, ['events', '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${this.project}`, '--format', '{{.Action}}'], {
+    // Only what changes a container's state: a healthcheck's own exec_create / exec_start / exec_die
+    // every interval would wake the sidecar for nothing.
+    const events = EVENTS.flatMap((e) => ['--filter', `event=${e}`]);
+    const child = spawn(this.docker, ['events', '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${this.project}`, ...events, '--format', '{{.Action}}'], {
       env: this.env,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.#child = child;
+    // Started again after a gap: what happened meanwhile was not heard.
+    if (this.#starts++ > 0) child.once('spawn', () => this.onEvent('reconnected'));
     child.stdout?.on('data', (d: Buffer) => {
       for (const action of d.toString().split('\n')) if (action.trim()) this.onEvent(action.trim());
     });
     child.once('error', () => undefined);
     child.once('close', () => {
       if (this.#closed) return;
+      this.onEvent('disconnected');
       this.#timer = setTimeout(() => this.start(), 1000);
     });
   }

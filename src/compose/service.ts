@@ -19,6 +19,9 @@ import { EventWatch, LogFollower } from './logs.js';
 import { composeArgs, writeComposeFiles } from './override.js';
 import { judge, type Verdict } from './verdict.js';
 
+/** While `docker events` is heard, how often the containers are looked at anyway. */
+const EVENT_NET_MS = 30_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ComposeService implements Service {
@@ -132,7 +135,10 @@ export class ComposeService implements Service {
       if (this.#up && this.#inFlight === 0) await this.check();
       const steady = !this.#startup;
       const h = this.sc.node.health;
-      delay = steady ? h.recheckIntervalMs : Math.min(delay * 2, Math.max(h.intervalMs, 500));
+      // Steady, the engine's events say what changes; the look every recheck_interval is only a net for
+      // when they cannot be heard. A devport probe has no event: it keeps its own interval.
+      const heard = this.#events?.live === true && this.#compose.health !== 'devport';
+      delay = steady ? (heard ? Math.max(h.recheckIntervalMs, EVENT_NET_MS) : h.recheckIntervalMs) : Math.min(delay * 2, Math.max(h.intervalMs, 500));
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         this.#wake = () => {
