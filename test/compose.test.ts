@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -470,34 +471,47 @@ depends_on = ["web"]
     });
   });
 
-  test('running, the sidecar listens to the engine: a healthcheck every 200 ms costs no docker call; a kill is seen at once', { timeout: 180_000 }, async () => {
+  test('running, the sidecar listens to the engine: a healthcheck every 200 ms costs no request; a kill is seen at once', { timeout: 180_000 }, async () => {
     await withRig('idle', async (rig, project, image) => {
-      // Every docker call the sidecar makes goes through this shim, which logs it.
-      const calls = rig.path('calls.log');
-      rig.write('shim/docker', `#!/bin/sh\necho "$*" >> ${JSON.stringify(calls)}\nexec ${JSON.stringify(execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim())} "$@"\n`);
-      chmodSync(rig.path('shim/docker'), 0o755);
-      const env = { PATH: `${rig.path('shim')}:${process.env.PATH ?? ''}` };
-      rig.write('compose.yaml', `services:\n  web:\n    image: ${image}\n    command: ${httpd()}\n${HEALTHCHECK.replace('interval: 1s', 'interval: 200ms')}`);
-      rig.write('devport.toml', '[[service]]\nname = "web"\ntype = "compose"\nport = 80\n');
-      const up = await rig.run(['up', '--daemon'], { timeoutMs: 180_000, env });
-      assert.equal(up.code, 0, up.stderr + up.stdout);
-      const [id] = running(project);
-      assert.ok(id);
-      const callsNow = () => lines(readFileSync(calls, 'utf8'));
-      const before = callsNow().length;
-      // The engine's own record of its healthchecks: wait until 10 more have run.
-      const checks = () => (JSON.parse(docker(['inspect', '--format', '{{json .State.Health.Log}}', id])) as { Start: string }[]).map((l) => Date.parse(l.Start));
-      const since = Math.max(...checks());
-      await waitFor('10 more healthchecks', () => checks().some((t) => t >= since + 9 * 200), 30_000, 100);
-      const during = callsNow().slice(before);
-      assert.ok(during.length <= 2, `docker calls while 10 healthchecks ran: ${JSON.stringify(during)}`);
-      // A kill is an event: seen well before the 30 s net would look.
-      docker(['kill', id]);
-      const web = await waitFor('the killed container seen', async () => {
-        const e = entry(await lsOf(rig, rig.dir), 'web');
-        return e.state?.state !== 'healthy' ? e : undefined;
-      }, 10_000, 100);
-      assert.match(String(web.state?.reason), /exited with code 137/);
+      // Everything that reaches the engine goes through this socket, which logs each request line.
+      const requests: string[] = [];
+      const sock = rig.path('docker.sock');
+      const relay = net.createServer((client) => {
+        const engine = net.connect('/var/run/docker.sock');
+        client.once('data', (d) => requests.push(d.toString('latin1').split('\r\n')[0] ?? ''));
+        client.pipe(engine).pipe(client);
+        const end = () => (client.destroy(), engine.destroy());
+        client.on('error', end).on('close', end);
+        engine.on('error', end).on('close', end);
+      });
+      await new Promise<void>((r) => relay.listen(sock, r));
+      try {
+        const env = { DOCKER_HOST: `unix://${sock}` };
+        rig.write('compose.yaml', `services:\n  web:\n    image: ${image}\n    command: ${httpd()}\n${HEALTHCHECK.replace('interval: 1s', 'interval: 200ms')}`);
+        rig.write('devport.toml', '[[service]]\nname = "web"\ntype = "compose"\nport = 80\n');
+        const up = await rig.run(['up', '--daemon'], { timeoutMs: 180_000, env });
+        assert.equal(up.code, 0, up.stderr + up.stdout);
+        assert.ok(requests.some((r) => r.startsWith('GET /events?')), `the events are streamed: ${JSON.stringify(requests)}`);
+        const [id] = running(project);
+        assert.ok(id);
+        const before = requests.length;
+        // The engine's own record of its healthchecks: wait until 10 more have run.
+        const checks = () => (JSON.parse(docker(['inspect', '--format', '{{json .State.Health.Log}}', id])) as { Start: string }[]).map((l) => Date.parse(l.Start));
+        const since = Math.max(...checks());
+        await waitFor('10 more healthchecks', () => checks().some((t) => t >= since + 9 * 200), 30_000, 100);
+        const during = requests.slice(before);
+        assert.ok(during.length <= 2, `requests while 10 healthchecks ran: ${JSON.stringify(during)}`);
+        // A kill is an event: seen well before the 30 s net would look.
+        docker(['kill', id]);
+        const web = await waitFor('the killed container seen', async () => {
+          const e = entry(await lsOf(rig, rig.dir), 'web');
+          return e.state?.state !== 'healthy' ? e : undefined;
+        }, 10_000, 100);
+        assert.match(String(web.state?.reason), /exited with code 137/);
+        assert.equal((await rig.run(['down'], { timeoutMs: 120_000, env })).code, 0);
+      } finally {
+        relay.close();
+      }
     });
   });
 

@@ -1,9 +1,10 @@
 // The containers' output into the sidecar's (pane and output.log): one
 // `docker logs -f` per container run, from the moment that run started, so a
 // container restarted by docker is picked up again without repeating itself.
-// And `docker events` for the project, to notice a change at once.
+// And the project's container events, to notice a change at once.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { engineSocket, streamEvents } from './api.js';
 
 export class LogFollower {
   readonly #child: ChildProcess;
@@ -68,12 +69,12 @@ export class LogFollower {
   }
 }
 
-/** `docker events` for the project's containers; each event calls `onEvent`. Restarted if it dies, until closed. */
 /** The container events that change what the sidecar reports (`health_status` matches `health_status: healthy`). */
 const EVENTS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'oom', 'pause', 'unpause', 'destroy', 'health_status'];
 
+/** The project's container events (over the engine's socket, else `docker events`); each calls `onEvent`. Restarted if it ends, until closed. */
 export class EventWatch {
-  #child: ChildProcess | undefined;
+  #stream: { close(): void; readonly live: boolean } | undefined;
   #starts = 0;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
@@ -89,35 +90,48 @@ export class EventWatch {
 
   /** The stream is running: what changes is heard of at once. */
   get live(): boolean {
-    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+    return this.#stream?.live === true;
   }
 
   private start(): void {
     if (this.#closed) return;
+    // Started again after a gap: what happened meanwhile was not heard.
+    const again = this.#starts++ > 0;
+    const ended = () => {
+      if (this.#closed) return;
+      this.onEvent('disconnected');
+      this.#timer = setTimeout(() => this.start(), 1000);
+    };
     // Only what changes a container's state: a healthcheck's own exec_create / exec_start / exec_die
     // every interval would wake the sidecar for nothing.
-    const events = EVENTS.flatMap((e) => ['--filter', `event=${e}`]);
-    const child = spawn(this.docker, ['events', '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${this.project}`, ...events, '--format', '{{.Action}}'], {
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    this.#child = child;
-    // Started again after a gap: what happened meanwhile was not heard.
-    if (this.#starts++ > 0) child.once('spawn', () => this.onEvent('reconnected'));
+    const query = { type: ['container'], label: [`com.docker.compose.project=${this.project}`], event: EVENTS };
+    const socket = engineSocket(this.env);
+    this.#stream = socket ? streamEvents(socket, query, this.onEvent, ended) : this.cli(query, ended);
+    if (again) this.onEvent('reconnected');
+  }
+
+  private cli(query: Record<string, string[]>, ended: () => void): { close(): void; readonly live: boolean } {
+    const args = Object.entries(query).flatMap(([k, vs]) => vs.flatMap((v) => ['--filter', `${k}=${v}`]));
+    const child: ChildProcess = spawn(this.docker, ['events', ...args, '--format', '{{.Action}}'], { env: this.env, stdio: ['ignore', 'pipe', 'ignore'] });
     child.stdout?.on('data', (d: Buffer) => {
       for (const action of d.toString().split('\n')) if (action.trim()) this.onEvent(action.trim());
     });
     child.once('error', () => undefined);
-    child.once('close', () => {
-      if (this.#closed) return;
-      this.onEvent('disconnected');
-      this.#timer = setTimeout(() => this.start(), 1000);
-    });
+    child.once('close', ended);
+    return {
+      close: () => {
+        child.removeListener('close', ended);
+        if (child.exitCode === null) child.kill('SIGTERM');
+      },
+      get live() {
+        return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+      },
+    };
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    if (this.#child && this.#child.exitCode === null) this.#child.kill('SIGTERM');
+    this.#stream?.close();
   }
 }

@@ -48,6 +48,8 @@ export class ComposeService implements Service {
   #wake: () => void = () => {};
   readonly #followers = new Map<string, LogFollower>();
   #events: EventWatch | undefined;
+  /** An engine event since the current look began. */
+  #heard = false;
 
   constructor(private readonly sc: Sidecar) {
     if (!sc.node.compose) throw new Error(`"${sc.node.key}" is not a compose node`);
@@ -125,13 +127,17 @@ export class ComposeService implements Service {
       return;
     }
     this.#up = true;
-    this.#events ??= new EventWatch(this.#docker, this.#env, this.#compose.project, () => this.#wake());
+    this.#events ??= new EventWatch(this.#docker, this.#env, this.#compose.project, () => {
+      this.#heard = true;
+      this.#wake();
+    });
   }
 
   /** Watches the containers until the service stops. */
   private async monitor(): Promise<void> {
     let delay = 50;
     while (this.#stopReason === undefined) {
+      this.#heard = false;
       if (this.#up && this.#inFlight === 0) await this.check();
       const steady = !this.#startup;
       const h = this.sc.node.health;
@@ -140,6 +146,8 @@ export class ComposeService implements Service {
       const heard = this.#events?.live === true && this.#compose.health !== 'devport';
       delay = steady ? (heard ? Math.max(h.recheckIntervalMs, EVENT_NET_MS) : h.recheckIntervalMs) : Math.min(delay * 2, Math.max(h.intervalMs, 500));
       await new Promise<void>((resolve) => {
+        // An event came while that look ran (it may have seen the state before it): look again.
+        if (this.#heard) return void setTimeout(resolve, 30);
         const t = setTimeout(resolve, delay);
         this.#wake = () => {
           clearTimeout(t);
