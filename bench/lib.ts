@@ -30,3 +30,18 @@ export function today(): string {
 }
 
 export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** Polls `fn` every `every` ms until it returns something (a throw counts as not yet: a file mid-write). */
+export async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000, every = 2): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v !== undefined) return v;
+    } catch {
+      /* not there yet */
+    }
+    if (Date.now() > end) throw new Error(`timeout: ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

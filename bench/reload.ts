@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StateFile } from '../src/state/types.js';
 import { ALWAYS_IGNORED } from '../src/supervisor/watch.js';
-import { machine, median, percentile, today } from './lib.js';
+import { machine, median, percentile, today, until } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -152,20 +152,6 @@ async function untilBody(port: number, body: string, timeoutMs = 20_000): Promis
     if ((await get(port)) === body) return performance.now();
     if (performance.now() > end) throw new Error(`port ${port} never answered ${JSON.stringify(body)}`);
     await sleep(1);
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000, every = 2): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* not there yet */
-    }
-    if (Date.now() > end) throw new Error(`timeout: ${what}`);
-    await sleep(every);
   }
 }
 

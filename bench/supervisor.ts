@@ -14,7 +14,7 @@ import { makePlan } from '../src/plan/plan.js';
 import { rpcRequest } from '../src/rpc/client.js';
 import { loadSpec } from '../src/spec/load.js';
 import type { StateFile } from '../src/state/types.js';
-import { fmt, machine, median, percentile, today } from './lib.js';
+import { fmt, machine, median, percentile, today, until } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -23,20 +23,6 @@ const SIDECAR_ENV = { MALLOC_ARENA_MAX: '1' }; // what `up` gives its sidecars
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const stateOf = (dir: string, key: string) => JSON.parse(readFileSync(path.join(dir, '.devport', key, 'state.json'), 'utf8')) as StateFile;
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000, every = 2): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined) return v;
-    } catch {
-      /* mid-write */
-    }
-    if (Date.now() > end) throw new Error(`timeout: ${what}`);
-    await sleep(every);
-  }
-}
 
 function smaps(pid: number): { privateDirty: number; pss: number } {
   const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');

@@ -5,8 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import { renderFailuresHuman } from '../src/errors/render.js';
 import { makePlan } from '../src/plan/plan.js';
 import type { Plan } from '../src/plan/types.js';
 import { loadSpecText } from '../src/spec/load.js';
+import { ensureImage } from './busybox-image.js';
 import { lsOf, Rig, waitFor, type LsEntry } from './rig.js';
 
 const tmpDirs: string[] = [];
@@ -275,45 +275,6 @@ function engineMissing(): string | undefined {
 
 const missing = engineMissing();
 if (missing && process.env.CI) throw new Error(`CI must run the compose tests against a real engine, but ${missing} (.ci/run installs and starts it)`);
-
-/** A static busybox: the image's whole userland. */
-function staticBusybox(): string | undefined {
-  for (const p of ['/bin/busybox', '/usr/bin/busybox', '/usr/lib/initramfs-tools/bin/busybox']) {
-    try {
-      const head = readFileSync(p).subarray(0, 8192).toString('latin1');
-      if (head.startsWith('\x7fELF') && !head.includes('ld-linux') && !head.includes('ld-musl')) return p;
-    } catch {
-      /* not there */
-    }
-  }
-  return undefined;
-}
-
-/** devport-test/busybox:<hash>, imported once from a rootfs tarball (no registry needed). */
-function ensureImage(): string {
-  const bb = staticBusybox();
-  if (!bb) throw new Error('no static busybox (apt-get install busybox-static)');
-  const recipe = 'v1 sh httpd nc wget sleep cat echo ls date test /www/index.html';
-  const tag = `devport-test/busybox:${createHash('sha1').update(readFileSync(bb)).update(recipe).digest('hex').slice(0, 12)}`;
-  if (spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return tag;
-  const root = mkdtempSync(path.join(os.tmpdir(), 'devport-rootfs-'));
-  try {
-    mkdirSync(path.join(root, 'bin'));
-    mkdirSync(path.join(root, 'www'));
-    mkdirSync(path.join(root, 'tmp'));
-    copyFileSync(bb, path.join(root, 'bin', 'busybox'));
-    chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-    for (const l of ['sh', 'httpd', 'nc', 'wget', 'sleep', 'cat', 'echo', 'ls', 'date', 'test']) symlinkSync('busybox', path.join(root, 'bin', l));
-    writeFileSync(path.join(root, 'www', 'index.html'), 'hello from the container\n');
-    const tar = path.join(root, '..', `${path.basename(root)}.tar`);
-    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    execFileSync('docker', ['import', tar, tag], { stdio: 'ignore', timeout: 60_000 });
-    rmSync(tar, { force: true });
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-  return tag;
-}
 
 function docker(args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', timeout: 60_000 }).trim();
