@@ -70,6 +70,7 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--keep-on-failure', 'leave a failed stack running for inspection')
     .option('--profile <name>', 'a compose profile to enable (repeatable)', collect)
     .option('--fresh', "remove the stack's compose containers and volumes first (a clean database)")
+    .option('--dashboard', 'run the web dashboard as a node of the stack (its URL, with a token, in the summary)')
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
     );
@@ -171,6 +172,14 @@ function program(Command: typeof import('commander').Command): Command {
     .action((service: string | undefined, o: { file?: string; json?: boolean }) =>
       runHandler(async () => (await import('../src/commands/attach.js')).attach({ ...o, service })),
     );
+
+  p.command('dashboard')
+    .description("a local web page for the running stack: state, logs, actions, captured requests (127.0.0.1, a token in the URL)")
+    .option('--file <path>', 'path of devport.toml')
+    .option('--port <n>', 'port to listen on (default: any free one)')
+    .option('--url', "print the URL of the stack's supervised dashboard (`up --dashboard`) and exit")
+    .option('--json', 'one JSON object {url, port} on stdout once listening')
+    .action((o: { file?: string; port?: string; url?: boolean; json?: boolean }) => runHandler(async () => (await import('../src/commands/dashboard.js')).dashboard(o)));
 
   p.command('doctor')
     .description('check the environment (node, tmux, locks, addons, docker, the spec, ports, state) and say what to fix')

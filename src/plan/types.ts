@@ -10,7 +10,7 @@
 import type { SourceLocation } from '../errors/failure.js';
 import type { DepCondition, HealthType, RestartPolicy } from '../spec/model.js';
 
-export type NodeKind = 'exec' | 'task' | 'proxy' | 'compose';
+export type NodeKind = 'exec' | 'task' | 'proxy' | 'compose' | 'dashboard';
 
 export interface PlanHealth {
   type: HealthType;

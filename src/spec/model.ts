@@ -139,6 +139,8 @@ export interface Spec {
   portRange: [number, number];
   envFiles: { file: string; path: Path }[];
   envOut: string | undefined;
+  /** Run the dashboard as a node of the stack (`up --dashboard` does it for one run). */
+  dashboard: boolean;
   env: EnvEntry[];
   services: ServiceSpec[];
   isolation: { mode: IsolationMode; offset: number; range: number; scan: number };
@@ -284,6 +286,7 @@ export function buildSpec(cleaned: Table, file: string, dir: string, positions: 
     portRange: range && range.length === 2 ? [range[0] ?? 0, range[1] ?? 0] : [...DEFAULTS.portRange],
     envFiles,
     envOut: s(cleaned, 'env_out'),
+    dashboard: b(cleaned, 'dashboard'),
     env: envEntries(table(cleaned, 'env'), ['env']),
     services: (Array.isArray(cleaned.service) ? (cleaned.service as unknown[]) : []).map((t, i) =>
       service(isPlainTable(t) ? t : {}, ['service', i]),

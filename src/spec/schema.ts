@@ -283,6 +283,7 @@ export const SPEC_SCHEMA: TableNode = {
       example: 'env_file = ".env"',
     },
     env_out: str('written after allocation: NAME_PORT / NAME_URL lines', 'env_out = "devport.env"'),
+    dashboard: bool('run the web dashboard as a node of the stack (127.0.0.1 only, a token in its URL; like `up --dashboard`)', 'dashboard = true'),
     env: {
       kind: 'map',
       description: 'extra env for every service; ${…} templates allowed',

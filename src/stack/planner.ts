@@ -34,6 +34,8 @@ export interface PlannerOptions {
   only?: readonly string[] | undefined;
   /** --profile: compose profiles added to every compose node. */
   profiles?: readonly string[] | undefined;
+  /** --dashboard: the dashboard node too. */
+  dashboard?: boolean | undefined;
 }
 
 export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
@@ -53,7 +55,7 @@ export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
       const inputs: Inputs = { files: [specFile, ...envFiles], contents: new Map([...specInput.contents, ...fileInputs.contents]) };
       // Ports the stack holds stay its own: a reconcile never moves a running service.
       const claimed = stackClaims(stateDir);
-      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed, ...(opts.profiles ? { profiles: opts.profiles } : {}) });
+      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed, ...(opts.profiles ? { profiles: opts.profiles } : {}), dashboard: opts.dashboard });
       if (!planned.ok) return { ok: false, failures: planned.failures, inputs };
       return { ok: true, plan: planned.value, inputs, specKeys: new Set(tree.map((n) => n.key)) };
     },
