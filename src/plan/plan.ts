@@ -309,5 +309,5 @@ function proxyPlan(
       }
     }
   });
-  return { holdTimeoutMs: s.holdTimeoutMs, routes };
+  return { holdTimeoutMs: s.holdTimeoutMs, capture: s.capture, routes };
 }
