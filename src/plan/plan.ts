@@ -363,5 +363,5 @@ function proxyPlan(
       }
     }
   });
-  return { holdTimeoutMs: s.holdTimeoutMs, routes };
+  return { holdTimeoutMs: s.holdTimeoutMs, capture: s.capture, routes };
 }

@@ -74,7 +74,8 @@ export interface PlanNode {
   /** On a change, signal the running child instead of restarting it. */
   reloadSignal: string | null;
   build: string[] | null;
-  proxy: { holdTimeoutMs: number; routes: PlanRoute[] } | null;
+  /** capture: requests the request inspector keeps (0: off; absent: the default). */
+  proxy: { holdTimeoutMs: number; capture?: number; routes: PlanRoute[] } | null;
   compose: PlanCompose | null;
 }
 

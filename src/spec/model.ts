@@ -104,6 +104,8 @@ export interface ProxyService {
   host: string | undefined;
   dependsOn: DepSpec[];
   holdTimeoutMs: number;
+  /** Requests the request inspector keeps (0: off). */
+  capture: number;
   routes: RouteSpec[];
   path: Path;
 }
@@ -241,6 +243,7 @@ function service(t: Table, path: Path): ServiceSpec {
         host: s(t, 'host'),
         dependsOn: deps(t, path),
         holdTimeoutMs: dur(t, 'hold_timeout', DEFAULTS.holdTimeoutMs),
+        capture: t.capture === false ? 0 : typeof t.capture === 'number' ? t.capture : DEFAULTS.capture,
         routes: (Array.isArray(t.routes) ? (t.routes as unknown[]) : []).map((r, i) =>
           route(isPlainTable(r) ? r : {}, [...path, 'routes', i]),
         ),
