@@ -11,7 +11,7 @@ import { passThrough, proxyDir, rpcJson } from './requests.js';
 import { snapshot, type PlanCache } from './snapshot.js';
 import type { StackWatcher } from './stream.js';
 import type { StreamFrame } from './types.js';
-import type { CapturedRequest } from '../proxy/capture-types.js';
+import type { ListResponse } from '../proxy/capture-types.js';
 
 export interface ApiContext {
   stateDir: string;
@@ -123,8 +123,9 @@ export async function handleApi(ctx: ApiContext, req: http.IncomingMessage, res:
     query.delete('proxy');
     const qs = query.size > 0 ? `?${query.toString()}` : '';
     if (get && p === '/api/requests.har') {
-      const list = await rpcJson<{ requests: CapturedRequest[] }>(dir, '/requests?limit=100000');
-      const full = await Promise.all((list.value?.requests ?? []).map(async (r) => (await rpcJson<CapturedRequest>(dir, `/requests/${r.id}`)).value ?? r));
+      // The whole ring with bodies, in one answer.
+      const list = await rpcJson<ListResponse>(dir, '/requests?bodies=1');
+      const full = list.value?.requests ?? [];
       res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="${path.basename(dir)}.har"` });
       res.end(JSON.stringify(harOf(full, { redact: url.searchParams.get('secrets') !== '1' }), null, 2));
       return;
