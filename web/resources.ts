@@ -33,6 +33,7 @@ interface Row {
 }
 
 const FIELDS = ['name', 'state', 'url', 'pid', 'generation', 'restarts', 'uptime', 'depends', 'build', 'actions'] as const;
+const HEADS = ['Service', 'State', 'URL', 'PID', 'Gen', 'Restarts', 'Uptime', 'Depends on', 'Build / reload', 'Actions'];
 
 export class ResourcesView {
   readonly el: HTMLElement;
@@ -47,7 +48,7 @@ export class ResourcesView {
       h('button', { type: 'button', onclick: () => void this.stackAction('restart') }, 'Restart all'),
       h('button', { type: 'button', class: 'danger', onclick: () => void this.stackAction('down') }, 'Stop stack (down)'),
     );
-    const head = h('thead', {}, h('tr', {}, ...['Service', 'State', 'URL', 'PID', 'Gen', 'Restarts', 'Uptime', 'Depends on', 'Build / reload', 'Actions'].map((t) => h('th', { scope: 'col' }, t))));
+    const head = h('thead', {}, h('tr', {}, ...HEADS.map((t) => h('th', { scope: 'col' }, t))));
     this.el = h('section', { id: 'view-resources', 'aria-label': 'Resources' }, stackButtons, h('div', { class: 'table-wrap' }, h('table', { class: 'resources' }, head, this.#tbody)), this.#empty);
     store.on((n, removed) => {
       if (removed) this.remove(removed);
@@ -85,7 +86,7 @@ export class ResourcesView {
   private row(n: NodeView): Row {
     const existing = this.#rows.get(n.key);
     if (existing) return existing;
-    const cells = Object.fromEntries(FIELDS.map((f) => [f, h('td', { 'data-field': f })])) as Row['cells'];
+    const cells = Object.fromEntries(FIELDS.map((f, i) => [f, h('td', { 'data-field': f, 'data-label': HEADS[i] })])) as Row['cells'];
     const button = (act: 'restart' | 'stop' | 'start', label: string) =>
       h('button', { type: 'button', 'data-action': act, 'aria-label': `${label} ${n.name}`, onclick: () => void this.act(n.key, act) }, label);
     const buttons = { restart: button('restart', 'Restart'), stop: button('stop', 'Stop'), start: button('start', 'Start') };
