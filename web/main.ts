@@ -1,5 +1,6 @@
 // The dashboard page: three views over one state stream. Keys 1/2/3 (outside
-// a text field) switch views; every control is a native button or field.
+// a text field; Escape leaves one) switch views; every control is a native
+// button or field.
 
 import './style.css';
 import { h } from './dom.js';
@@ -47,6 +48,11 @@ store.on(() => {
 
 document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement;
+  // Escape leaves a text field, so the view keys work again.
+  if (e.key === 'Escape' && t.matches('input, textarea, select') && !t.closest('dialog')) {
+    t.blur();
+    return;
+  }
   if (e.ctrlKey || e.metaKey || e.altKey || t.closest('input, textarea, select, dialog')) return;
   const v = (['resources', 'logs', 'requests'] as const)[Number(e.key) - 1];
   if (v) {
