@@ -106,12 +106,13 @@ name = "web"
     const t0 = Date.now();
     process.kill(before.pid, 'SIGKILL');
     // Gone from healthy, or already back with another child: either is the page following it.
+    // (Page functions as strings: this file is type-checked without the DOM library.)
     await page.waitForFunction(
-      (pid) => {
-        const row = document.querySelector('tr[data-key="api"]') as HTMLElement | null;
-        return row !== null && (row.dataset.state !== 'healthy' || row.querySelector('[data-field=pid]')?.textContent !== String(pid));
-      },
-      before.pid,
+      `(() => {
+        const row = document.querySelector('tr[data-key="api"]');
+        return row !== null && (row.dataset.state !== 'healthy' || row.querySelector('[data-field=pid]')?.textContent !== '${before.pid}');
+      })()`,
+      undefined,
       { timeout: WITHIN_MS },
     );
     assert.ok(Date.now() - t0 <= WITHIN_MS + 100, `shown after ${Date.now() - t0} ms`);
@@ -122,7 +123,7 @@ name = "web"
     await page.waitForSelector('tr[data-key="api"][data-state="healthy"]');
     const gen = Number(await page.textContent('tr[data-key="api"] [data-field=generation]'));
     await page.click('tr[data-key="api"] button[data-action=restart]');
-    await page.waitForFunction((g) => document.querySelector('tr[data-key="api"] [data-field=generation]')?.textContent === String(g + 1), gen, { timeout: 10_000 });
+    await page.waitForFunction(`document.querySelector('tr[data-key="api"] [data-field=generation]')?.textContent === '${gen + 1}'`, undefined, { timeout: 10_000 });
     await page.waitForSelector('tr[data-key="api"][data-state="healthy"]', { timeout: 10_000 });
     assert.equal((await nodeOf('api')).generation, gen + 1);
   });
@@ -169,7 +170,7 @@ name = "web"
     assert.match((await page.textContent('[data-field=replay-status]')) ?? '', /→ 200/);
     await page.screenshot({ path: path.join(SHOTS, 'requests.png') });
     // The HAR export of what was captured, secrets redacted.
-    const har = await page.evaluate(async () => (await fetch('/api/requests.har')).json());
+    const har: unknown = await page.evaluate(`fetch('/api/requests.har').then((r) => r.json())`);
     assert.ok(JSON.stringify(har).includes(marker));
   });
 
@@ -177,8 +178,8 @@ name = "web"
     await page.setViewportSize({ width: 390, height: 800 });
     await page.keyboard.press('1');
     await page.waitForSelector('#view-resources:not([hidden])');
-    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    assert.ok((scroll ?? 0) <= (inner ?? 0), `page is ${scroll} px wide in a ${inner} px window`);
+    const [scroll, inner] = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+    assert.ok(scroll <= inner, `page is ${scroll} px wide in a ${inner} px window`);
     await page.screenshot({ path: path.join(SHOTS, 'resources-narrow.png') });
     assert.deepEqual(errors, []);
   });
