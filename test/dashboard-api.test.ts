@@ -179,6 +179,14 @@ command = ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).li
     assert.match(r, /^data: \{"key":"_dashboard"/);
   });
 
+  test('a later `up` without --dashboard leaves the running dashboard alone', async () => {
+    const r = await rig.run(['up', '--daemon', '--no-tmux'], { cwd: rig.path('p'), timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `up failed:\n${r.stdout}\n${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /_dashboard\s+no longer/);
+    assert.ok(r.stdout.includes(`${base}/?token=${token}`), `the same dashboard, same token:\n${r.stdout}`);
+    assert.equal((await request('GET', '/api/state', bearer())).status, 200);
+  });
+
   test('`devport dashboard --url` prints the URL; `ls` lists the node; a foreground dashboard answers too', async () => {
     const u = await rig.run(['dashboard', '--url'], { cwd: rig.path('p') });
     assert.equal(u.stdout.trim(), `${base}/?token=${token}`);
