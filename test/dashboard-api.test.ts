@@ -206,4 +206,14 @@ command = ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).li
     await closed;
     assert.equal(fg.exitCode, 0);
   });
+
+  test('POST /api/stack/down stops every service, then the dashboard itself', async () => {
+    const r = await request('POST', '/api/stack/down', bearer());
+    assert.equal(r.status, 200, r.body);
+    const ls = await waitFor('every node stopped', async () => {
+      const out = (await rig.run(['ls'], { cwd: rig.path('p') })).stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; alive: boolean });
+      return out.every((l) => !l.alive) ? out : undefined;
+    });
+    assert.deepEqual(ls.map((l) => l.key).sort(), ['_dashboard', 'api']);
+  });
 });
