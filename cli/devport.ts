@@ -153,6 +153,19 @@ function program(Command: typeof import('commander').Command): Command {
       runHandler(async () => (await import('../src/commands/logs.js')).logs({ ...o, services })),
     );
 
+  p.command('requests')
+    .description("the requests the stack's proxies captured (the request inspector), newest last")
+    .option('--json', 'one JSON object per request and line (spec/requests.schema.json), with bodies')
+    .option('--har', 'one HAR 1.2 document (Authorization, Cookie and Set-Cookie values redacted)')
+    .option('--secrets', 'with --har: keep the values of secret headers')
+    .option('-n, --lines <n>', 'the newest N requests that match (default 100)')
+    .option('--route <route>', "only this route's (a name or a path prefix)")
+    .option('--status <status>', 'only these statuses: 5xx, 404, 2xx,3xx, …')
+    .option('--method <method>', 'only this method')
+    .option('--proxy <proxy>', "only this proxy's (default: every proxy of the stack)")
+    .option('--file <path>', 'path of devport.toml')
+    .action((o: Record<string, unknown>) => runHandler(async () => (await import('../src/commands/requests.js')).requests(o)));
+
   p.command('restart')
     .description('restart services through their sidecars (same port) and wait until ready')
     .argument('<services...>', 'keys or names')

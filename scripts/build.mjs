@@ -13,7 +13,7 @@ import { chmodSync, rmSync } from 'node:fs';
 const root = new URL('..', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
 
-const verbs = ['up', 'down', 'ls', 'ps', 'start', 'stop', 'run', 'env', 'logs', 'restart', 'attach', 'supervise', 'doctor', 'completion', 'init', 'dashboard'];
+const verbs = ['up', 'down', 'ls', 'ps', 'start', 'stop', 'run', 'env', 'logs', 'restart', 'attach', 'supervise', 'doctor', 'completion', 'init', 'requests', 'dashboard'];
 
 /** Imports that cross a bundle boundary: importer's specifier → the bundle it loads at run time. */
 const boundaries = [

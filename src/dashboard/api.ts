@@ -5,7 +5,8 @@ import type http from 'node:http';
 import path from 'node:path';
 import { listServiceDirs } from '../state/dirs.js';
 import { downWholeStack, restartStack, serviceAction, type ActionContext, type ServiceAction } from './actions.js';
-import { harOf } from './har.js';
+import { toHar } from '../proxy/har.js';
+import { VERSION } from '../version.js';
 import { LogFollower } from './logs.js';
 import { passThrough, proxyDir, rpcJson } from './requests.js';
 import { snapshot, type PlanCache } from './snapshot.js';
@@ -127,7 +128,7 @@ export async function handleApi(ctx: ApiContext, req: http.IncomingMessage, res:
       const list = await rpcJson<ListResponse>(dir, '/requests?bodies=1');
       const full = list.value?.requests ?? [];
       res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="${path.basename(dir)}.har"` });
-      res.end(JSON.stringify(harOf(full, { redact: url.searchParams.get('secrets') !== '1' }), null, 2));
+      res.end(JSON.stringify(toHar(full, { secrets: url.searchParams.get('secrets') === '1', creator: { name: 'devport dashboard', version: VERSION } }), null, 2));
       return;
     }
     const rest = p.slice('/api'.length);

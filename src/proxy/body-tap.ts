@@ -12,18 +12,24 @@ const TEXTUAL = /^(text\/|application\/(json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|ja
 const BINARY = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|wasm|x-protobuf|protobuf|grpc)/i;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = Buffer.alloc(0);
+
+/** A one-chunk body whose memory is at most this much is kept as it is (no copy: the common small response). */
+const SMALL_BACKING = 16 * 1024;
 
 export class BodyTap {
   size = 0;
   #parts: Buffer[] | undefined = [];
   #kept = 0;
   #bytes: Buffer | undefined;
+  #sealed = false;
   truncated = false;
 
   add(chunk: Buffer): void {
     this.size += chunk.length;
     if (this.#parts === undefined || this.#kept >= BODY_KEEP) {
-      if (chunk.length > 0) this.truncated = true;
+      // After the end (a body still flowing when its response ended): counted, not kept.
+      if (chunk.length > 0 && !this.#sealed) this.truncated = true;
       return;
     }
     const room = BODY_KEEP - this.#kept;
@@ -37,12 +43,14 @@ export class BodyTap {
     }
   }
 
-  /** The body ended: what was kept becomes one copy of its own. Returns the bytes now held. */
+  /** The body ended: what was kept becomes one buffer of its own (not a view holding a larger read alive). Returns the bytes now held. */
   seal(): number {
     if (this.#parts === undefined) return 0;
     const parts = this.#parts;
     this.#parts = undefined;
-    this.#bytes = parts.length === 0 ? Buffer.alloc(0) : Buffer.concat(parts, this.#kept);
+    this.#sealed = true;
+    const one = parts.length === 1 ? parts[0] : undefined;
+    this.#bytes = one && one.buffer.byteLength <= SMALL_BACKING ? one : parts.length === 0 ? EMPTY : Buffer.concat(parts, this.#kept);
     return this.#bytes.length;
   }
 

@@ -29,7 +29,7 @@ export class Capture {
   reqBody: BodyTap | null = null;
   resBody: BodyTap | null = null;
   done = false;
-  readonly startedAt = Date.now();
+  /** performance.now() at arrival; the wall-clock time is derived from it when read (no Date per request). */
   readonly t0 = performance.now();
 
   constructor(
@@ -198,7 +198,7 @@ export class CaptureRing {
     return {
       id: c.id,
       kind: c.kind,
-      started_at: new Date(c.startedAt).toISOString(),
+      started_at: new Date(performance.timeOrigin + c.t0).toISOString(),
       method: c.method,
       url: c.url,
       route: c.route,
@@ -209,7 +209,8 @@ export class CaptureRing {
       request_headers,
       response_headers,
       request_body: c.reqBody ? c.reqBody.toJSON(reqType, headerOf(request_headers, 'content-encoding'), bodies) : null,
-      response_body: c.resBody ? c.resBody.toJSON(resType, headerOf(response_headers, 'content-encoding'), bodies) : null,
+      // An upstream's response without a byte of body has an empty one (its tap is made at the first byte).
+      response_body: c.resBody ? c.resBody.toJSON(resType, headerOf(response_headers, 'content-encoding'), bodies) : c.done && c.waitMs !== null ? EMPTY_BODY : null,
       error: c.error,
     };
   }
@@ -221,3 +222,4 @@ export class CaptureRing {
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+const EMPTY_BODY = Object.freeze({ size: 0, text: '', encoding: 'utf8', truncated: false }) as CapturedRequest['response_body'];

@@ -177,7 +177,6 @@ export function forwardCb(
   });
   // undici takes an async iterable as a body (its types list only streams and buffers).
   const body = hasBody(req) ? (cap ? (teeBody(req, cap.requestBody()) as unknown as http.IncomingMessage) : req) : null;
-  const resTap = cap?.responseBody();
   poolFor(t.host, t.port).dispatch(
     { origin: undefined, method: (req.method ?? 'GET') as 'GET', path: t.path, headers: upstreamHeaders(req, t, ctx), body },
     {
@@ -204,7 +203,7 @@ export function forwardCb(
       },
       onData(chunk: Buffer) {
         if (declined) return true;
-        resTap?.add(chunk);
+        cap?.responseBody().add(chunk);
         // Each chunk as it arrives; a slow client pauses the upstream.
         const ok = res.write(chunk);
         if (!ok) res.once('drain', () => resumeUpstream?.());

@@ -76,7 +76,12 @@ function finishCapture(cap: Capture, res: http.ServerResponse, route: Route | un
   cap.finish(prefix, status, headBlock(res), status === 502 && cap.waitMs === null ? 'upstream unreachable' : null);
 }
 
-const upstreamOf = (u: Upstream) => ({ key: u.key, generation: u.state?.generation ?? null });
+/** The upstream as captures record it: one shared object per generation (nothing allocated per request). */
+function upstreamOf(u: Upstream): { key: string; generation: number | null } {
+  const generation = u.state?.generation ?? null;
+  if (u.captured?.generation !== generation) u.captured = { key: u.key, generation };
+  return u.captured;
+}
 
 function httpTarget(spec: Extract<PlanRoute, { type: 'http' }>, rest: string): Target {
   const u = new URL(spec.url);
