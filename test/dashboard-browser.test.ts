@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { Snapshot } from '../src/dashboard/types.js';
-import { REPO, Rig } from './rig.js';
+import { REPO, Rig, waitFor } from './rig.js';
 
 const CHROMIUM = process.env.DEVPORT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'test', 'screenshots');
@@ -106,15 +106,8 @@ name = "web"
     const t0 = Date.now();
     process.kill(before.pid, 'SIGKILL');
     // Gone from healthy, or already back with another child: either is the page following it.
-    // (Page functions as strings: this file is type-checked without the DOM library.)
-    await page.waitForFunction(
-      `(() => {
-        const row = document.querySelector('tr[data-key="api"]');
-        return row !== null && (row.dataset.state !== 'healthy' || row.querySelector('[data-field=pid]')?.textContent !== '${before.pid}');
-      })()`,
-      undefined,
-      { timeout: WITHIN_MS },
-    );
+    const row = page.locator('tr[data-key="api"]');
+    await waitFor('the page to show the kill', async () => (await row.getAttribute('data-state')) !== 'healthy' || (await row.locator('[data-field=pid]').textContent()) !== String(before.pid), WITHIN_MS, 10);
     assert.ok(Date.now() - t0 <= WITHIN_MS + 100, `shown after ${Date.now() - t0} ms`);
     await page.waitForSelector('tr[data-key="api"][data-state="healthy"]', { timeout: 10_000 });
   });
@@ -123,7 +116,7 @@ name = "web"
     await page.waitForSelector('tr[data-key="api"][data-state="healthy"]');
     const gen = Number(await page.textContent('tr[data-key="api"] [data-field=generation]'));
     await page.click('tr[data-key="api"] button[data-action=restart]');
-    await page.waitForFunction(`document.querySelector('tr[data-key="api"] [data-field=generation]')?.textContent === '${gen + 1}'`, undefined, { timeout: 10_000 });
+    await waitFor('the next generation on the page', async () => (await page.textContent('tr[data-key="api"] [data-field=generation]')) === String(gen + 1), 10_000, 10);
     await page.waitForSelector('tr[data-key="api"][data-state="healthy"]', { timeout: 10_000 });
     assert.equal((await nodeOf('api')).generation, gen + 1);
   });
@@ -170,7 +163,7 @@ name = "web"
     assert.match((await page.textContent('[data-field=replay-status]')) ?? '', /→ 200/);
     await page.screenshot({ path: path.join(SHOTS, 'requests.png') });
     // The HAR export of what was captured, secrets redacted.
-    const har: unknown = await page.evaluate(`fetch('/api/requests.har').then((r) => r.json())`);
+    const har: unknown = await page.evaluate(async () => (await fetch('/api/requests.har')).json());
     assert.ok(JSON.stringify(har).includes(marker));
   });
 
@@ -178,7 +171,11 @@ name = "web"
     await page.setViewportSize({ width: 390, height: 800 });
     await page.keyboard.press('1');
     await page.waitForSelector('#view-resources:not([hidden])');
-    const [scroll, inner] = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+    // (Page functions name the DOM through a cast: this file is type-checked without the DOM library.)
+    const [scroll, inner] = await page.evaluate(() => {
+      const w = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+      return [w.document.documentElement.scrollWidth, w.innerWidth] as const;
+    });
     assert.ok(scroll <= inner, `page is ${scroll} px wide in a ${inner} px window`);
     await page.screenshot({ path: path.join(SHOTS, 'resources-narrow.png') });
     assert.deepEqual(errors, []);
