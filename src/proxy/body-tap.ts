@@ -12,16 +12,19 @@ const TEXTUAL = /^(text\/|application\/(json|[\w.+-]*\+json|xml|[\w.+-]*\+xml|ja
 const BINARY = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|wasm|x-protobuf|protobuf|grpc)/i;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const EMPTY = Buffer.alloc(0);
 
-/** A one-chunk body whose memory is at most this much is kept as it is (no copy: the common small response). */
-const SMALL_BACKING = 16 * 1024;
+/**
+ * A body up to this size is kept as a latin1 string (byte for byte): one object on V8's heap
+ * instead of a Buffer that holds a socket read's memory outside it alive for the ring's life.
+ */
+const SMALL = 1024;
 
 export class BodyTap {
   size = 0;
   #parts: Buffer[] | undefined = [];
   #kept = 0;
   #bytes: Buffer | undefined;
+  #small: string | undefined;
   #sealed = false;
   truncated = false;
 
@@ -49,8 +52,11 @@ export class BodyTap {
     const parts = this.#parts;
     this.#parts = undefined;
     this.#sealed = true;
-    const one = parts.length === 1 ? parts[0] : undefined;
-    this.#bytes = one && one.buffer.byteLength <= SMALL_BACKING ? one : parts.length === 0 ? EMPTY : Buffer.concat(parts, this.#kept);
+    if (this.#kept <= SMALL) {
+      this.#small = parts.length === 1 ? (parts[0] as Buffer).toString('latin1') : Buffer.concat(parts, this.#kept).toString('latin1');
+      return this.#small.length;
+    }
+    this.#bytes = Buffer.concat(parts, this.#kept);
     return this.#bytes.length;
   }
 
@@ -58,15 +64,17 @@ export class BodyTap {
   drop(): void {
     this.#parts = undefined;
     this.#bytes = undefined;
+    this.#small = undefined;
   }
 
   /** Sealed bytes held (what the ring's budget counts; a body still flowing is not counted yet). */
   get held(): number {
-    return this.#bytes?.length ?? 0;
+    return this.#bytes?.length ?? this.#small?.length ?? 0;
   }
 
   bytes(): Buffer | undefined {
     if (this.#bytes) return this.#bytes;
+    if (this.#small !== undefined) return Buffer.from(this.#small, 'latin1');
     return this.#parts ? Buffer.concat(this.#parts, this.#kept) : undefined;
   }
 

@@ -9,6 +9,8 @@ import { parseReplay, replay } from './replay.js';
 
 /** Largest ReplayRequest accepted (a body edited in the dashboard is JSON-escaped in it). */
 const MAX_REPLAY_BYTES = 4 * 1024 * 1024;
+/** Unsent stream bytes past which a subscriber is dropped. */
+const MAX_STREAM_BACKLOG = 8 * 1024 * 1024;
 
 export interface CaptureRpcContext {
   ring: CaptureRing | undefined;
@@ -50,7 +52,15 @@ export function captureRpc(ctx: CaptureRpcContext, req: http.IncomingMessage, re
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // A comment first: the client knows it is subscribed (nothing new can slip by after this).
     res.write(': subscribed\n\n');
-    const off = ring.subscribe((c) => res.write(`data: ${JSON.stringify(c)}\n\n`));
+    const off = ring.subscribe((c) => {
+      // A reader that does not keep up is let go (it can page with ?after=): the proxy does not buffer for it.
+      if (res.writableLength > MAX_STREAM_BACKLOG) {
+        off();
+        res.destroy();
+        return;
+      }
+      res.write(`data: ${JSON.stringify(c)}\n\n`);
+    });
     req.on('close', off);
     return true;
   }
