@@ -371,7 +371,7 @@ describe('devport completion', () => {
       if (verb === 'help') continue;
       assert.deepEqual(bashComplete(['devport', verb, '-']).sort(), flags.sort(), `the flags of ${verb}`);
     }
-    assert.deepEqual(bashComplete(['devport', 'up', '--d']).sort(), ['--daemon', '--dry-run']);
+    assert.deepEqual(bashComplete(['devport', 'up', '--d']).sort(), ['--daemon', '--dashboard', '--dry-run']);
     assert.deepEqual(bashComplete(['devport', '--v']), ['--version']);
     assert.deepEqual(bashComplete(['devport', 'completion', '']), ['bash', 'zsh', 'fish']);
     assert.deepEqual(bashComplete(['devport', 'help', 'doc']), ['doctor']);
@@ -431,7 +431,7 @@ describe('devport completion', () => {
       return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
     };
     assert.deepEqual(complete('devport re'), ['requests', 'restart']);
-    assert.deepEqual(complete('devport up --d').sort(), ['--daemon', '--dry-run']);
+    assert.deepEqual(complete('devport up --d').sort(), ['--daemon', '--dashboard', '--dry-run']);
     assert.deepEqual(complete('devport completion ').sort(), ['bash', 'fish', 'zsh']);
     assert.deepEqual(complete('devport logs ', fakeStack()), ['api', 'web_app']);
   });

@@ -223,6 +223,7 @@ export class RequestsView {
         h('pre', {}, headerLines(v.headers)),
         h('pre', { 'data-field': 'replay-body' }, bodyText(v.body)),
       );
+      result.scrollIntoView({ block: 'nearest' });
     };
     return h(
       'form',
