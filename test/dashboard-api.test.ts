@@ -3,9 +3,10 @@
 // reaches /api/stream as it happens.
 
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { loopbackHost, ownOrigin } from '../src/dashboard/auth.js';
 import type { NodeView, Snapshot, StreamFrame } from '../src/dashboard/types.js';
 import { Rig, waitFor } from './rig.js';
 
@@ -177,6 +178,32 @@ command = ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).li
       return res.includes('dashboard listening') ? res : undefined;
     });
     assert.match(r, /^data: \{"key":"_dashboard"/);
+  });
+
+  test('a sidecar SIGKILLed from outside shows as dead; started again from the API, it is followed again', async () => {
+    const sidecar = (JSON.parse((await request('GET', '/api/state', bearer())).body) as Snapshot).nodes.find((n) => n.key === 'api');
+    assert.ok(sidecar?.alive);
+    const pid = Number(JSON.parse(readFileSync(rig.path('p', '.devport', 'api', 'state.json'), 'utf8')).supervisor.pid);
+    const frames = await readStream(
+      (f, all) => f.kind === 'node' && f.node.key === 'api' && f.node.alive && all.some((x) => x.kind === 'node' && x.node.key === 'api' && x.node.state === 'dead') && f.node.state === 'healthy',
+      () => {
+        process.kill(pid, 'SIGKILL');
+        // Once the stream says so, the service is started again through the dashboard.
+        void waitFor('api dead', async () => {
+          const n = (JSON.parse((await request('GET', '/api/state', bearer())).body) as Snapshot).nodes.find((x) => x.key === 'api');
+          return n?.state === 'dead' ? n : undefined;
+        }).then(() => request('POST', '/api/services/api/start', bearer()).then((r) => assert.equal(r.status, 202, r.body)));
+      },
+      20_000,
+    );
+    const states = frames.flatMap((f) => (f.kind === 'node' && f.node.key === 'api' ? [`${f.node.state}${f.node.alive ? '' : '(no sidecar)'}`] : []));
+    assert.ok(states.includes('dead(no sidecar)'), states.join(' → '));
+  });
+
+  test('auth rules, one by one', () => {
+    assert.ok(loopbackHost(`127.0.0.1:${port}`, port) && loopbackHost(`LOCALHOST:${port}`, port) && loopbackHost(`[::1]:${port}`, port));
+    assert.ok(!loopbackHost(undefined, port) && !loopbackHost(`127.0.0.2:${port}`, port) && !loopbackHost(`localhost.evil.example:${port}`, port) && !loopbackHost(`[::ffff:127.0.0.1]:${port}`, port));
+    assert.ok(ownOrigin(`http://localhost:${port}`, port) && !ownOrigin(`https://127.0.0.1:${port}`, port) && !ownOrigin('null', port) && !ownOrigin(`http://127.0.0.1:${port}/x`, port));
   });
 
   test('a later `up` without --dashboard leaves the running dashboard alone', async () => {
