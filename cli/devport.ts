@@ -163,6 +163,7 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--status <status>', 'only these statuses: 5xx, 404, 2xx,3xx, …')
     .option('--method <method>', 'only this method')
     .option('--proxy <proxy>', "only this proxy's (default: every proxy of the stack)")
+    .option('-f, --follow', 'then print each request as it ends, until interrupted')
     .option('--file <path>', 'path of devport.toml')
     .action((o: Record<string, unknown>) => runHandler(async () => (await import('../src/commands/requests.js')).requests(o)));
 

@@ -300,6 +300,26 @@ capture = ${KEEP}
     assert.match(open.stdout, /sid=upstream-secret/);
   });
 
+  test('-f prints each request as it ends, filtered, until interrupted', async () => {
+    const f = rig.start(['requests', '--json', '-f', '-n', '1', '--status', '2xx'], { cwd: P() });
+    const exited = new Promise<number | null>((resolve) => f.once('close', (code) => resolve(code)));
+    const followed = () => f.output().stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as CapturedRequest & { proxy: string });
+    // Until it is subscribed, a request may come too early to be followed: send one per look.
+    let i = 0;
+    await waitFor('a followed request on stdout', async () => {
+      await (await fetch(`${web}/api/follow${i++}`)).text();
+      return followed().some((l) => l.url.startsWith('/api/follow'));
+    }, 15_000, 100);
+    await (await fetch(`${web}/api/fail`)).text();
+    await (await fetch(`${web}/api/after-fail`, { method: 'POST', body: 'b' })).text();
+    const last = await waitFor('the request after the 500', () => followed().find((l) => l.url === '/api/after-fail'));
+    valid('requests', last, 'requests -f --json line');
+    assert.equal(last.request_body?.text, 'b', 'with bodies');
+    assert.ok(followed().every((l) => l.status !== null && l.status < 300), 'the 500 is filtered out');
+    f.kill('SIGINT');
+    assert.equal(await exited, 0);
+  });
+
   test(`the ring keeps only the last ${KEEP}`, async () => {
     for (let i = 0; i < KEEP + 4; i++) await (await fetch(`${web}/api/n${i}`)).text();
     await endedCapture(`/api/n${KEEP + 3}`);

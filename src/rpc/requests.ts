@@ -1,8 +1,9 @@
 // Asking a proxy sidecar for its captured requests over rpc.sock (the
 // endpoints are in src/proxy/capture-types.ts). Failures as data.
 
+import http from 'node:http';
 import type { CapturedRequest, ListResponse } from '../proxy/capture-types.js';
-import { rpcRequest } from './client.js';
+import { rpcRequest, socketPath } from './client.js';
 
 export type Asked<T> = { ok: true; value: T } | { ok: false; why: 'off' | 'unreachable' | 'gone'; message: string };
 
@@ -38,4 +39,47 @@ export async function getRequest(dir: string, id: number): Promise<Asked<Capture
   } catch (err: unknown) {
     return { ok: false, why: 'unreachable', message: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
   }
+}
+
+/**
+ * Calls `onEntry` with each new or updated entry of the proxy's stream (no bodies) until `signal`
+ * aborts or the sidecar goes away; `onOpen` once subscribed (nothing new is missed after it).
+ */
+export function streamRequests(dir: string, onEntry: (c: CapturedRequest) => void, signal: AbortSignal, onOpen: () => void = () => {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let sock: string;
+    try {
+      sock = socketPath(dir);
+    } catch (err: unknown) {
+      reject(err);
+      return;
+    }
+    const req = http.request({ socketPath: sock, method: 'GET', path: '/requests/stream', agent: false, signal }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new Error(`the stream answered ${res.statusCode}`));
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        buf += d;
+        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (frame.startsWith(': subscribed')) onOpen();
+          if (!frame.startsWith('data: ')) continue;
+          try {
+            onEntry(JSON.parse(frame.slice(6)) as CapturedRequest);
+          } catch {
+            /* a torn frame: skipped */
+          }
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', () => resolve());
+    });
+    req.on('error', (err: Error) => (signal.aborted ? resolve() : reject(err)));
+    req.end();
+  });
 }
