@@ -200,6 +200,13 @@ command = ["node", "-e", "require('http').createServer((q, s) => s.end('ok')).li
     assert.ok(states.includes('dead(no sidecar)'), states.join(' → '));
   });
 
+  test('the plan: `up --dry-run --dashboard` shows the node, and no service gets its port in its env', async () => {
+    const r = await rig.run(['up', '--dry-run', '--dashboard'], { cwd: rig.path('p') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /_dashboard\s+dashboard\s+\d+\*?\s+http:\/\/127\.0\.0\.1:/);
+    assert.doesNotMatch(r.stdout, /_DASHBOARD_(PORT|URL)/);
+  });
+
   test('auth rules, one by one', () => {
     assert.ok(loopbackHost(`127.0.0.1:${port}`, port) && loopbackHost(`LOCALHOST:${port}`, port) && loopbackHost(`[::1]:${port}`, port));
     assert.ok(!loopbackHost(undefined, port) && !loopbackHost(`127.0.0.2:${port}`, port) && !loopbackHost(`localhost.evil.example:${port}`, port) && !loopbackHost(`[::ffff:127.0.0.1]:${port}`, port));
