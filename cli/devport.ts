@@ -70,6 +70,7 @@ function program(Command: typeof import('commander').Command): Command {
     .option('--keep-on-failure', 'leave a failed stack running for inspection')
     .option('--profile <name>', 'a compose profile to enable (repeatable)', collect)
     .option('--fresh', "remove the stack's compose containers and volumes first (a clean database)")
+    .option('--dashboard', 'run the web dashboard as a node of the stack (its URL, with a token, in the summary)')
     .action((spec: string | undefined, o: Record<string, unknown>) =>
       runHandler(async () => (await import('../src/commands/up.js')).up({ ...o, spec })),
     );
@@ -152,6 +153,20 @@ function program(Command: typeof import('commander').Command): Command {
       runHandler(async () => (await import('../src/commands/logs.js')).logs({ ...o, services })),
     );
 
+  p.command('requests')
+    .description("the requests the stack's proxies captured (the request inspector), newest last")
+    .option('--json', 'one JSON object per request and line (spec/requests.schema.json), with bodies')
+    .option('--har', 'one HAR 1.2 document (Authorization, Cookie and Set-Cookie values redacted)')
+    .option('--secrets', 'with --har: keep the values of secret headers')
+    .option('-n, --lines <n>', 'the newest N requests that match (default 100)')
+    .option('--route <route>', "only this route's (a name or a path prefix)")
+    .option('--status <status>', 'only these statuses: 5xx, 404, 2xx,3xx, …')
+    .option('--method <method>', 'only this method')
+    .option('--proxy <proxy>', "only this proxy's (default: every proxy of the stack)")
+    .option('-f, --follow', 'then print each request as it ends, until interrupted')
+    .option('--file <path>', 'path of devport.toml')
+    .action((o: Record<string, unknown>) => runHandler(async () => (await import('../src/commands/requests.js')).requests(o)));
+
   p.command('restart')
     .description('restart services through their sidecars (same port) and wait until ready')
     .argument('<services...>', 'keys or names')
@@ -171,6 +186,14 @@ function program(Command: typeof import('commander').Command): Command {
     .action((service: string | undefined, o: { file?: string; json?: boolean }) =>
       runHandler(async () => (await import('../src/commands/attach.js')).attach({ ...o, service })),
     );
+
+  p.command('dashboard')
+    .description("a local web page for the running stack: state, logs, actions, captured requests (127.0.0.1, a token in the URL)")
+    .option('--file <path>', 'path of devport.toml')
+    .option('--port <n>', 'port to listen on (default: any free one)')
+    .option('--url', "print the URL of the stack's supervised dashboard (`up --dashboard`) and exit")
+    .option('--json', 'one JSON object {url, port} on stdout once listening')
+    .action((o: { file?: string; port?: string; url?: boolean; json?: boolean }) => runHandler(async () => (await import('../src/commands/dashboard.js')).dashboard(o)));
 
   p.command('doctor')
     .description('check the environment (node, tmux, locks, addons, docker, the spec, ports, state) and say what to fix')

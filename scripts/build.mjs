@@ -13,7 +13,7 @@ import { chmodSync, rmSync } from 'node:fs';
 const root = new URL('..', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
 
-const verbs = ['up', 'down', 'ls', 'ps', 'start', 'stop', 'run', 'env', 'logs', 'restart', 'attach', 'supervise', 'doctor', 'completion', 'init'];
+const verbs = ['up', 'down', 'ls', 'ps', 'start', 'stop', 'run', 'env', 'logs', 'restart', 'attach', 'supervise', 'doctor', 'completion', 'init', 'requests', 'dashboard'];
 
 /** Imports that cross a bundle boundary: importer's specifier → the bundle it loads at run time. */
 const boundaries = [
@@ -22,6 +22,7 @@ const boundaries = [
   { from: /commands[\\/]up\.ts$/, spec: '../stack/run-up.js', to: '../lazy/run-up.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: '../proxy/service.js', to: '../lazy/proxy-service.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: '../compose/service.js', to: '../lazy/compose-service.js' },
+  { from: /commands[\\/]supervise\.ts$/, spec: '../dashboard/service.js', to: '../lazy/dashboard-service.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: '../plan/plan.js', to: '../lazy/plan.js' },
   { from: /commands[\\/]supervise\.ts$/, spec: './load-spec.js', to: '../lazy/load-spec.js' },
   // Only sidecars that watch files load the watcher (@parcel/watcher, picomatch, tinyglobby).
@@ -61,11 +62,24 @@ await build({
     'run-up': 'src/stack/run-up.ts',
     'proxy-service': 'src/proxy/service.ts',
     'compose-service': 'src/compose/service.ts',
+    'dashboard-service': 'src/dashboard/service.ts',
     plan: 'src/plan/plan.ts',
     'load-spec': 'src/commands/load-spec.ts',
     watch: 'src/supervisor/watch.ts',
     commander: 'node_modules/commander/esm.mjs',
   },
   outdir: 'dist/cli/lazy',
+});
+// The dashboard's page: a browser bundle of its own (web/), served by the dashboard from dist/web/.
+await build({
+  entryPoints: { dashboard: 'web/main.ts' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  outdir: 'dist/web',
+  minify: true,
+  logLevel: 'warning',
+  legalComments: 'none',
 });
 chmodSync(`${root}dist/cli/devport.js`, 0o755);

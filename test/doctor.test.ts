@@ -363,7 +363,7 @@ function fakeStack(): string {
 describe('devport completion', () => {
   test('bash: a valid script that completes every verb and flag of the program', () => {
     assert.equal(spawnSync('bash', ['-n', script('bash')]).status, 0);
-    assert.deepEqual(bashComplete(['devport', 're']), ['restart']);
+    assert.deepEqual(bashComplete(['devport', 're']), ['requests', 'restart']);
     const surface = helpSurface();
     assert.ok(surface.has('doctor') && surface.has('completion') && !surface.has('_supervise'), [...surface.keys()].join(' '));
     assert.deepEqual(bashComplete(['devport', '']).sort(), [...surface.keys()].sort(), 'the verbs are the ones --help lists');
@@ -371,7 +371,7 @@ describe('devport completion', () => {
       if (verb === 'help') continue;
       assert.deepEqual(bashComplete(['devport', verb, '-']).sort(), flags.sort(), `the flags of ${verb}`);
     }
-    assert.deepEqual(bashComplete(['devport', 'up', '--d']).sort(), ['--daemon', '--dry-run']);
+    assert.deepEqual(bashComplete(['devport', 'up', '--d']).sort(), ['--daemon', '--dashboard', '--dry-run']);
     assert.deepEqual(bashComplete(['devport', '--v']), ['--version']);
     assert.deepEqual(bashComplete(['devport', 'completion', '']), ['bash', 'zsh', 'fish']);
     assert.deepEqual(bashComplete(['devport', 'help', 'doc']), ['doctor']);
@@ -430,8 +430,8 @@ describe('devport completion', () => {
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
     };
-    assert.deepEqual(complete('devport re'), ['restart']);
-    assert.deepEqual(complete('devport up --d').sort(), ['--daemon', '--dry-run']);
+    assert.deepEqual(complete('devport re'), ['requests', 'restart']);
+    assert.deepEqual(complete('devport up --d').sort(), ['--daemon', '--dashboard', '--dry-run']);
     assert.deepEqual(complete('devport completion ').sort(), ['bash', 'fish', 'zsh']);
     assert.deepEqual(complete('devport logs ', fakeStack()), ['api', 'web_app']);
   });

@@ -58,7 +58,7 @@ describe('spec validation messages', () => {
   test('unknown key with nothing close lists the allowed keys', () => {
     const [head, hint] = one('colour = "red"\n');
     assert.equal(head, 'devport.toml:1:1 error[SPEC_INVALID]: unknown key "colour" at the top level');
-    assert.equal(hint, 'hint: allowed keys here: tmux_session, host, port_range, env_file, env_out, env, service, isolation');
+    assert.equal(hint, 'hint: allowed keys here: tmux_session, host, port_range, env_file, env_out, dashboard, env, service, isolation');
   });
 
   test('a key of another service type says which type takes it', () => {

@@ -72,6 +72,10 @@ async function makeService(sc: Sidecar): Promise<Service> {
       const { ComposeService } = await import('../compose/service.js');
       return new ComposeService(sc);
     }
+    case 'dashboard': {
+      const { DashboardService } = await import('../dashboard/service.js');
+      return new DashboardService(sc);
+    }
     case 'exec':
     case 'task':
       return new ProcessSupervisor(sc);

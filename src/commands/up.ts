@@ -28,6 +28,7 @@ export interface UpOptions {
   keepOnFailure?: boolean;
   profile?: string[];
   fresh?: boolean;
+  dashboard?: boolean;
 }
 
 /** An address to bind: an IPv4 or IPv6 literal, or localhost (a name would need a lookup, and could change). */
@@ -41,7 +42,7 @@ export async function up(opts: UpOptions): Promise<number> {
   // Every flag is checked before anything is planned or started (a dry run included).
   checkHost(opts.host);
   const waitTimeoutMs = opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout);
-  const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only), profiles: splitList(opts.profile) });
+  const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only), profiles: splitList(opts.profile), dashboard: opts.dashboard === true });
   // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
   const planned = await planner.plan();
   if (!planned.ok) throw new UserError(planned.failures);

@@ -58,6 +58,14 @@ export const ERROR_CODES = {
     summary: 'the service is not running',
     hint: 'start the stack with `devport up`',
   },
+  NO_PROXY: {
+    summary: 'the stack has no proxy, so no requests are captured',
+    hint: 'add a `type = "proxy"` service with routes to devport.toml and send requests through it',
+  },
+  CAPTURE_OFF: {
+    summary: "the proxy's request capture is off",
+    hint: 'remove `capture = false` from the proxy in devport.toml (or set `capture = 500`) and run `devport up`',
+  },
   USAGE: {
     summary: 'the command line is not understood',
     hint: 'see `devport --help`',

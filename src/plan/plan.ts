@@ -19,6 +19,7 @@ import { DEFAULTS } from '../spec/defaults.js';
 import { fnv1a } from '../util/hash.js';
 import { dependencyWaves } from './waves.js';
 import { planCompose } from '../compose/node-plan.js';
+import { DASHBOARD_KEY } from '../dashboard/key.js';
 
 export interface PlanOptions {
   env: NodeJS.ProcessEnv;
@@ -31,6 +32,8 @@ export interface PlanOptions {
   checker?: PortChecker;
   /** `up --profile`: compose profiles added to every compose node's. */
   profiles?: readonly string[] | undefined;
+  /** `up --dashboard`: the dashboard node, as `dashboard = true` in the spec adds it. */
+  dashboard?: boolean | undefined;
 }
 
 /** devport-<dir name>-<hash of the dir>: two projects whose directories share a name never share a session. */
@@ -104,6 +107,20 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
     }
     if (s.type !== 'proxy' && s.noPort) continue;
     requests.push({ key: n.key, name: n.name, fixed: s.port === undefined ? undefined : isolatedPortCandidates(s.port, iso) });
+  }
+  const withDashboard = opts.dashboard === true || spec.dashboard;
+  if (withDashboard) {
+    const taken = loaded.tree.find((n) => n.key === DASHBOARD_KEY);
+    if (taken) {
+      return fail(
+        failure('SPEC_INVALID', `service "${taken.name}" has the key ${DASHBOARD_KEY}, which the dashboard node uses`, {
+          hint: 'rename that service, or run the dashboard in the foreground (`devport dashboard`)',
+          location: spec.positions.locate(spec.positions.valueSpan([...taken.path, 'name'])),
+        }),
+      );
+    }
+    // Allocated like any port: stable per project, so a bookmarked URL keeps its port.
+    requests.push({ key: DASHBOARD_KEY, name: 'dashboard', fixed: undefined });
   }
   const alloc = await allocatePorts({
     projectDir: spec.dir,
@@ -208,6 +225,9 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
     });
   }
 
+  const dashboardPort = ports.get(DASHBOARD_KEY);
+  if (withDashboard && dashboardPort !== undefined) planNodes.push(dashboardNode(spec.dir, dashboardPort));
+
   // [env] entries that fill to the same value for every node are stored once; the others
   // (those using ${PORT}, ${HOST}, ${DEVPORT_KEY}…) stay with their node, under its service env.
   const sharedEnv: Record<string, string> = {};
@@ -252,6 +272,40 @@ export async function makePlan(loaded: LoadedSpec, opts: PlanOptions): Promise<R
       envOut,
     }),
   );
+}
+
+/**
+ * The dashboard node: its server runs in its own sidecar, on 127.0.0.1 whatever the stack's
+ * host (it can stop the stack). Not in the stack's env: services have no use for its URL.
+ */
+function dashboardNode(dir: string, port: number): StoredPlanNode {
+  return {
+    key: DASHBOARD_KEY,
+    name: 'dashboard',
+    prefix: DASHBOARD_KEY.toUpperCase(),
+    kind: 'dashboard',
+    parent: null,
+    command: [],
+    cwd: dir,
+    port,
+    portSource: 'allocated',
+    host: '127.0.0.1',
+    url: `http://127.0.0.1:${port}`,
+    ownEnv: {},
+    envNames: [],
+    health: { type: 'none', ...DEFAULTS.health, url: null, command: null, expectStatus: null },
+    restart: 'on-failure',
+    stopSignal: 'SIGTERM',
+    stopTimeoutMs: DEFAULTS.stopTimeoutMs,
+    dependsOn: [],
+    watch: [],
+    watchIgnore: [],
+    watchDebounceMs: DEFAULTS.watchDebounceMs,
+    reloadSignal: null,
+    build: null,
+    proxy: null,
+    compose: null,
+  };
 }
 
 function planHealth(n: TreeNode, h: HealthSpec | undefined, port: number | undefined, fill: (text: string, at: Path) => string): PlanHealth {
@@ -309,5 +363,5 @@ function proxyPlan(
       }
     }
   });
-  return { holdTimeoutMs: s.holdTimeoutMs, routes };
+  return { holdTimeoutMs: s.holdTimeoutMs, capture: s.capture, routes };
 }

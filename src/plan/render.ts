@@ -82,7 +82,8 @@ export function renderPlanHuman(plan: Plan, opts: { color: boolean; cwd: string 
     ]);
   }
   out.push(...table(rows, visible).map((l) => `  ${l}`));
-  const stackVars = plan.nodes.flatMap((n) => (n.port === null ? [] : [`${n.prefix}_PORT`, `${n.prefix}_URL`]));
+  // The stack's own names (plan.stackEnv: the dashboard has none).
+  const stackVars = Object.keys(plan.stackEnv);
   const isStackVar = new Set(stackVars);
   out.push(c.dim('  * allocated: stable for this project while the port is free'));
   for (const n of ordered) {

@@ -10,7 +10,7 @@
 import type { SourceLocation } from '../errors/failure.js';
 import type { DepCondition, HealthType, RestartPolicy } from '../spec/model.js';
 
-export type NodeKind = 'exec' | 'task' | 'proxy' | 'compose';
+export type NodeKind = 'exec' | 'task' | 'proxy' | 'compose' | 'dashboard';
 
 export interface PlanHealth {
   type: HealthType;
@@ -74,7 +74,8 @@ export interface PlanNode {
   /** On a change, signal the running child instead of restarting it. */
   reloadSignal: string | null;
   build: string[] | null;
-  proxy: { holdTimeoutMs: number; routes: PlanRoute[] } | null;
+  /** capture: requests the request inspector keeps (0: off; absent: the default). */
+  proxy: { holdTimeoutMs: number; capture?: number; routes: PlanRoute[] } | null;
   compose: PlanCompose | null;
 }
 

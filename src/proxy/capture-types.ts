@@ -8,6 +8,22 @@
 //   GET  /requests/stream                 → SSE: each new or updated entry as `data: <CapturedRequest>`
 //   GET  /requests/<id>                   → CapturedRequest (with bodies)
 //   POST /requests/<id>/replay            ← ReplayRequest → ReplayResult
+//
+// Details of the implementation (src/proxy/capture-rpc.ts), beyond the list above:
+// - Lists and the stream leave body text out (`text: null`; size, encoding and
+//   truncated are there); `/requests/<id>` has it, and so does `/requests?bodies=1`.
+// - `/requests` without `after` gives the newest `limit` (default: the whole ring),
+//   still oldest first; with `after`, the first `limit` above it. The answer also
+//   has `last_id` (the newest id so far) and `limit` (the ring's size): ListResponse.
+// - The stream begins with an SSE comment (`: subscribed`); an entry is sent when it
+//   begins, when an SSE response or WebSocket opens, and when it ends.
+// - Replay: fields left out of the ReplayRequest are taken from the captured request
+//   (`{}` replays it as it was; 409 when its body was not kept whole as text).
+//   Content-Length is the new body's; the replay carries `X-Devport-Replay` (never
+//   forwarded upstream) so its capture id can be told.
+// - With `capture = false` the endpoints answer 409 `{ ok: false, code: "CAPTURE_OFF" }`.
+// - Response headers are those the client got from the proxy; a static file's or the
+//   proxy's own page's body is not kept (its response_body is null).
 
 export interface CapturedBody {
   /** Bytes seen in all (the body may be longer than what was kept). */
@@ -43,6 +59,15 @@ export interface CapturedRequest {
   response_body: CapturedBody | null;
   /** An error instead of a response: "upstream unreachable", "client went away". */
   error: string | null;
+}
+
+/** GET /requests. */
+export interface ListResponse {
+  requests: CapturedRequest[];
+  /** The newest id so far (0: none yet). */
+  last_id: number;
+  /** How many requests the ring keeps. */
+  limit: number;
 }
 
 export interface ReplayRequest {

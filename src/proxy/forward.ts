@@ -6,12 +6,14 @@
 
 import type http from 'node:http';
 import { Pool } from 'undici';
+import type { BodyTap } from './body-tap.js';
+import type { Capture } from './capture.js';
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1), our own hop counter, and Expect (the
  * proxy answers 100-continue itself): never forwarded as received.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-devport-hops', 'expect']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-devport-hops', 'expect', 'x-devport-replay']);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
 
 export const HOPS_HEADER = 'x-devport-hops';
@@ -137,7 +139,15 @@ export function hasBody(req: http.IncomingMessage): boolean {
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Forwards with a callback: the hot path of the proxy makes no promises per request. */
+/** The request body on its way to the upstream, each chunk also shown to the capture (no buffering). */
+async function* teeBody(req: http.IncomingMessage, tap: BodyTap): AsyncGenerator<Buffer> {
+  for await (const chunk of req) {
+    tap.add(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+}
+
+/** Forwards with a callback: the hot path of the proxy makes no promises per request. `cap`: the request inspector's entry, when capture is on. */
 export function forwardCb(
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -145,6 +155,7 @@ export function forwardCb(
   ctx: ForwardContext,
   declineOn404: boolean,
   onDone: (o: ForwardOutcome) => void,
+  cap?: Capture,
 ): void {
   let settled = false;
   let declined = false;
@@ -164,7 +175,8 @@ export function forwardCb(
       done({ kind: 'aborted' });
     }
   });
-  const body = hasBody(req) ? req : null;
+  // undici takes an async iterable as a body (its types list only streams and buffers).
+  const body = hasBody(req) ? (cap ? (teeBody(req, cap.requestBody()) as unknown as http.IncomingMessage) : req) : null;
   poolFor(t.host, t.port).dispatch(
     { origin: undefined, method: (req.method ?? 'GET') as 'GET', path: t.path, headers: upstreamHeaders(req, t, ctx), body },
     {
@@ -181,13 +193,17 @@ export function forwardCb(
         const headers = clientHeaders(raw);
         res.writeHead(code, statusText, headers);
         // An event stream is open from its headers on; other responses send headers with the body (one write).
+        let stream = false;
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i]?.toLowerCase() === 'content-type' && headers[i + 1]?.startsWith('text/event-stream')) res.flushHeaders();
+          if (headers[i]?.toLowerCase() === 'content-type' && headers[i + 1]?.startsWith('text/event-stream')) stream = true;
         }
+        if (stream) res.flushHeaders();
+        cap?.responseStarted(code, stream);
         return true;
       },
       onData(chunk: Buffer) {
         if (declined) return true;
+        cap?.responseBody().add(chunk);
         // Each chunk as it arrives; a slow client pauses the upstream.
         const ok = res.write(chunk);
         if (!ok) res.once('drain', () => resumeUpstream?.());
@@ -210,6 +226,6 @@ export function forwardCb(
   );
 }
 
-export function forward(req: http.IncomingMessage, res: http.ServerResponse, t: Target, ctx: ForwardContext, opts: { declineOn404: boolean }): Promise<ForwardOutcome> {
-  return new Promise((resolve) => forwardCb(req, res, t, ctx, opts.declineOn404, resolve));
+export function forward(req: http.IncomingMessage, res: http.ServerResponse, t: Target, ctx: ForwardContext, opts: { declineOn404: boolean; cap?: Capture | undefined }): Promise<ForwardOutcome> {
+  return new Promise((resolve) => forwardCb(req, res, t, ctx, opts.declineOn404, resolve, opts.cap));
 }

@@ -8,6 +8,7 @@ import { createProxyServer } from 'http-proxy-3';
 import type { PlanNode, PlanRoute } from '../plan/types.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import type { AccessLog } from './access-log.js';
+import type { Capture, CaptureRing } from './capture.js';
 import { forward, forwardCb, hasBody, HOPS_HEADER, type ForwardOutcome, type Target } from './forward.js';
 import { sendPage, type Page } from './pages.js';
 import { compileRoutes, matchRoutes, normalizePath, splitUrl, upstreamPath, type Route } from './routes.js';
@@ -28,6 +29,8 @@ export interface RouterOptions {
    * 0.0.0.0 answers the LAN, so nobody may until there is a dashboard token to check.
    */
   authorized?: (req: http.IncomingMessage) => boolean;
+  /** The request inspector's ring; none when capture is off. */
+  capture?: CaptureRing | undefined;
 }
 
 function hopsOf(req: http.IncomingMessage): number {
@@ -59,6 +62,25 @@ interface ExecForward {
   declineOn404: boolean;
   replayable: boolean;
   hops: number;
+  cap: Capture | undefined;
+}
+
+/** The header block Node wrote for this response (parsed only when somebody reads the capture). */
+const headBlock = (res: http.ServerResponse): string | null => (res.headersSent ? ((res as unknown as { _header: string | null })._header ?? null) : null);
+
+/** Ends a capture the way the access log ends its line: 499 is a client that left. */
+function finishCapture(cap: Capture, res: http.ServerResponse, route: Route | undefined, status: number): void {
+  const prefix = route?.spec.prefix ?? null;
+  if (status === 499) return cap.finish(prefix, res.headersSent ? res.statusCode : null, headBlock(res), 'client went away');
+  // A 502 the upstream did not send (it never answered): the proxy's own page.
+  cap.finish(prefix, status, headBlock(res), status === 502 && cap.waitMs === null ? 'upstream unreachable' : null);
+}
+
+/** The upstream as captures record it: one shared object per generation (nothing allocated per request). */
+function upstreamOf(u: Upstream): { key: string; generation: number | null } {
+  const generation = u.state?.generation ?? null;
+  if (u.captured?.generation !== generation) u.captured = { key: u.key, generation };
+  return u.captured;
 }
 
 function httpTarget(spec: Extract<PlanRoute, { type: 'http' }>, rest: string): Target {
@@ -77,8 +99,8 @@ export class Router {
   readonly #routes: Route[];
   readonly #sockets = new Set<net.Socket>();
   readonly #ws = createProxyServer({ ws: true, xfwd: true });
-  /** Per upgrade in flight: records the status the upstream answered its handshake with. */
-  readonly #wsStatus = new WeakMap<http.IncomingMessage, (status: number) => void>();
+  /** Per upgrade in flight: records the status (and headers) the upstream answered its handshake with. */
+  readonly #wsStatus = new WeakMap<http.IncomingMessage, (status: number, raw: string[]) => void>();
   #port = 0;
 
   constructor(private readonly opts: RouterOptions) {
@@ -98,8 +120,8 @@ export class Router {
     this.#ws.on('proxyReqWs', (proxyReq, req) => {
       const note = this.#wsStatus.get(req);
       if (!note) return;
-      proxyReq.once('upgrade', () => note(101));
-      proxyReq.once('response', (r: http.IncomingMessage) => note(r.statusCode ?? 502));
+      proxyReq.once('upgrade', (r: http.IncomingMessage) => note(101, r.rawHeaders));
+      proxyReq.once('response', (r: http.IncomingMessage) => note(r.statusCode ?? 502, r.rawHeaders));
     });
   }
 
@@ -156,7 +178,11 @@ export class Router {
     const t0 = performance.now();
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
-    const done = (route: string, status: number) => this.opts.log.line(method, url, route, status, performance.now() - t0);
+    const cap = this.opts.capture?.begin('http', method, url, req.rawHeaders);
+    const done = (route: Route | undefined, status: number) => {
+      this.opts.log.line(method, url, route?.label ?? '-', status, performance.now() - t0);
+      if (cap) finishCapture(cap, res, route, status);
+    };
     const hops = hopsOf(req) + 1;
     if (hops > MAX_HOPS) {
       sendPage(req, res, {
@@ -164,13 +190,13 @@ export class Router {
         title: 'Loop Detected',
         lines: [`This request passed through devport proxies ${hops} times: a route points back at its own proxy.`, 'Check the url of the http routes in devport.toml.'],
       });
-      return done('-', 508);
+      return done(undefined, 508);
     }
     const [rawPath, query] = splitUrl(url);
     const path = normalizePath(rawPath);
     if (path === null) {
       sendPage(req, res, { status: 400, title: 'Bad Request', lines: ['A path segment hides a ".." behind an encoded slash (%2F, %5C), a backslash or a ";": refused, so it cannot leave its route.'] });
-      return done('-', 400);
+      return done(undefined, 400);
     }
     // Static routes (serve-static's redirects) read req.url: give them the resolved path.
     if (path !== rawPath) req.url = path + query;
@@ -182,12 +208,13 @@ export class Router {
       const u = this.opts.upstreams.get(first.spec.key);
       if (u && u.port !== null && this.opts.upstreams.verdict(u) === 'forward') {
         const spec = first.spec;
+        if (cap) cap.upstream = upstreamOf(u);
         forwardCb(req, res, { host: u.host, port: u.port, path: upstreamPath(first, path, query), changeOrigin: spec.changeOrigin }, { hops, port: this.#port }, false, (o) => {
-          if (o.kind === 'responded') done(first.label, o.status);
-          else if (o.kind === 'aborted') done(first.label, 499);
+          if (o.kind === 'responded') done(first, o.status);
+          else if (o.kind === 'aborted') done(first, 499);
           // Unreachable (a crash since its last state): the careful path holds and retries.
-          else void this.forwardExec(req, res, first, u, { path: upstreamPath(first, path, query), declineOn404: false, replayable, hops }).then((st) => done(first.label, st === 'declined' ? 404 : st));
-        });
+          else void this.forwardExec(req, res, first, u, { path: upstreamPath(first, path, query), declineOn404: false, replayable, hops, cap }).then((st) => done(first, st === 'declined' ? 404 : st));
+        }, cap);
         return;
       }
     }
@@ -199,10 +226,10 @@ export class Router {
         case 'static': {
           const rel = (path.slice(route.base.length) || '/') + query;
           const o = await serveFile(req, res, spec.root, rel, spec.spa);
-          if (o === 'served') return done(route.label, res.statusCode);
+          if (o === 'served') return done(route, res.statusCode);
           if (o === 'forbidden') {
             sendPage(req, res, { status: 403, title: 'Forbidden', lines: ['That path leaves the directory this route serves.'] });
-            return done(route.label, 403);
+            return done(route, 403);
           }
           continue;
         }
@@ -210,11 +237,11 @@ export class Router {
           const u = this.opts.upstreams.get(spec.key);
           if (!u || u.port === null) {
             sendPage(req, res, this.upstreamPage(req, route, u, 'it has no port'));
-            return done(route.label, 502);
+            return done(route, 502);
           }
-          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops });
+          const o = await this.forwardExec(req, res, route, u, { path: upstreamPath(route, path, query), declineOn404: spec.fallthrough && !last && replayable, replayable, hops, cap });
           if (o === 'declined') continue;
-          return done(route.label, o);
+          return done(route, o);
         }
         case 'http': {
           let target: Target;
@@ -222,15 +249,15 @@ export class Router {
             target = httpTarget(spec, upstreamPath(route, path, query));
           } catch {
             sendPage(req, res, this.upstreamPage(req, route, undefined, `invalid url ${spec.url}`));
-            return done(route.label, 502);
+            return done(route, 502);
           }
-          const o = await forward(req, res, target, { hops, port: this.#port }, { declineOn404: spec.fallthrough && !last && replayable });
+          const o = await forward(req, res, target, { hops, port: this.#port }, { declineOn404: spec.fallthrough && !last && replayable, cap });
           if (o.kind === 'declined') continue;
           if (o.kind === 'unreachable') {
             sendPage(req, res, this.upstreamPage(req, route, undefined, `${spec.url}: ${o.code}`));
-            return done(route.label, 502);
+            return done(route, 502);
           }
-          return done(route.label, o.kind === 'responded' ? o.status : 499);
+          return done(route, o.kind === 'responded' ? o.status : 499);
         }
         default: {
           const never: never = spec;
@@ -246,7 +273,7 @@ export class Router {
         `Routes: ${this.#routes.map((r) => `${r.spec.prefix} (${r.label})`).join(', ') || 'none'}.`,
       ],
     });
-    done('-', 404);
+    done(undefined, 404);
   }
 
   /** Forwards to an exec upstream, holding while it restarts; returns the status sent, or 'declined'. */
@@ -287,6 +314,7 @@ export class Router {
     const ctx = { hops: o.hops, port: this.#port };
     // A local copy: u is shared by every request to this upstream, across the awaits below.
     const target: Target = { host: u.host, port: u.port ?? 0, path: o.path, changeOrigin: spec.changeOrigin };
+    if (o.cap) o.cap.upstream = upstreamOf(u);
     const first = await forward(req, res, target, ctx, o);
     if (first.kind !== 'unreachable' || first.code !== 'ECONNREFUSED' || target.host !== '127.0.0.1' || !o.replayable) return first;
     const again = await forward(req, res, { ...target, host: '::1' }, ctx, o);
@@ -321,37 +349,56 @@ export class Router {
       else socket.destroy();
     };
     socket.on('error', () => socket.destroy());
-    const hops = hopsOf(req) + 1;
-    if (hops > MAX_HOPS) return fail(508, 'Loop Detected');
     const url = req.url ?? '/';
+    const cap = this.opts.capture?.begin('websocket', req.method ?? 'GET', url, req.rawHeaders);
+    let capRoute: Route | undefined;
+    const refuse = (status: number, text: string) => {
+      fail(status, text);
+      cap?.finish(capRoute?.spec.prefix ?? null, status, `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n`, status === 502 ? 'upstream unreachable' : null);
+    };
+    const hops = hopsOf(req) + 1;
+    if (hops > MAX_HOPS) return refuse(508, 'Loop Detected');
     const [rawPath, query] = splitUrl(url);
     const path = normalizePath(rawPath);
-    if (path === null) return fail(400, 'Bad Request');
+    if (path === null) return refuse(400, 'Bad Request');
     const route = matchRoutes(this.#routes, path).find((r) => r.spec.type !== 'static');
-    if (!route) return fail(404, 'Not Found');
+    if (!route) return refuse(404, 'Not Found');
+    capRoute = route;
     const t0 = performance.now();
     const log = (status: number) => this.opts.log.line('WS', url, route.label, status, performance.now() - t0);
     let target: Target;
     if (route.spec.type === 'exec') {
       const u = this.opts.upstreams.get(route.spec.key);
-      if (!u || u.port === null) return fail(502, 'Bad Gateway');
+      if (!u || u.port === null) return refuse(502, 'Bad Gateway');
       const ready = await this.holdUpgrade(u, socket);
       if (ready === 'gone') {
         socket.destroy();
+        cap?.finish(route.spec.prefix, null, null, 'client went away');
         return log(499);
       }
       if (!ready) {
-        fail(502, 'Bad Gateway');
+        refuse(502, 'Bad Gateway');
         return log(502);
       }
+      if (cap) cap.upstream = upstreamOf(u);
       target = { host: u.host, port: u.port, path: upstreamPath(route, path, query), changeOrigin: route.spec.changeOrigin };
     } else if (route.spec.type === 'http') {
       target = httpTarget(route.spec, upstreamPath(route, path, query));
-    } else return fail(404, 'Not Found');
+    } else return refuse(404, 'Not Found');
     // What the upstream answered the handshake with (see 'proxyReqWs'); none yet when the client leaves first.
     let status: number | undefined;
-    this.#wsStatus.set(req, (s) => (status = s));
-    socket.once('close', () => log(status ?? 499));
+    this.#wsStatus.set(req, (s, raw) => {
+      status = s;
+      if (!cap) return;
+      cap.resRaw = raw;
+      cap.responseStarted(s, false);
+      // An open WebSocket is news now, not when it closes.
+      if (s === 101) cap.ring.changed(cap);
+    });
+    socket.once('close', () => {
+      log(status ?? 499);
+      cap?.finish(route.spec.prefix, status ?? null, null, status === undefined ? 'client went away' : status === 502 && cap.resRaw === null ? 'upstream unreachable' : null);
+    });
     req.url = target.path;
     req.headers[HOPS_HEADER] = String(hops);
     req.headers['x-forwarded-host'] = req.headers.host ?? '';

@@ -6,7 +6,11 @@ import { findPortHolder } from '../plan/listening.js';
 import { OUTPUT_LOG } from '../state/dirs.js';
 import { tailLines } from '../supervisor/output-log.js';
 import type { Service, Sidecar } from '../supervisor/sidecar.js';
+import type http from 'node:http';
+import { DEFAULTS } from '../spec/defaults.js';
 import { AccessLog } from './access-log.js';
+import { CaptureRing } from './capture.js';
+import { captureRpc } from './capture-rpc.js';
 import { destroyAgents } from './forward.js';
 import { Router } from './router.js';
 import { Upstreams } from './upstreams.js';
@@ -15,6 +19,8 @@ export class ProxyService implements Service {
   #router: Router | undefined;
   readonly #upstreams: Upstreams;
   readonly #log: AccessLog;
+  /** The request inspector's ring: outlives router restarts (ids keep counting). */
+  readonly #capture: CaptureRing | undefined;
   #generation = 0;
   #stopReason: string | undefined;
   #stopped!: () => void;
@@ -25,6 +31,23 @@ export class ProxyService implements Service {
     const routes = sc.node.proxy?.routes ?? [];
     this.#upstreams = new Upstreams(sc.plan, routes.flatMap((r) => (r.type === 'exec' ? [r.key] : [])));
     this.#log = new AccessLog((text) => sc.childOutput(Buffer.from(text)));
+    const keep = sc.node.proxy?.capture ?? DEFAULTS.capture;
+    this.#capture = keep > 0 ? new CaptureRing(keep) : undefined;
+  }
+
+  rpc(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+    return captureRpc(
+      {
+        ring: this.#capture,
+        target: () => {
+          const a = this.#router?.server.address();
+          return typeof a === 'object' && a ? { host: this.sc.node.host, port: a.port } : undefined;
+        },
+      },
+      req,
+      res,
+      url,
+    );
   }
 
   private tail = (key: string) => tailLines(path.join(this.sc.plan.stateDir, key, OUTPUT_LOG), 15).join('\n');
@@ -33,7 +56,7 @@ export class ProxyService implements Service {
     const node = this.sc.node;
     this.#generation++;
     this.sc.transition('starting', { generation: this.#generation, pid: null, pgid: null, pid_start: null, conflict: null });
-    const router = new Router({ node, upstreams: this.#upstreams, log: this.#log, outputTail: this.tail });
+    const router = new Router({ node, upstreams: this.#upstreams, log: this.#log, outputTail: this.tail, capture: this.#capture });
     try {
       await router.listen(node.host, node.port ?? 0);
     } catch (err: unknown) {
@@ -84,6 +107,7 @@ export class ProxyService implements Service {
       this.#upstreams.stop();
       destroyAgents();
       this.#log.flush();
+      this.#capture?.close();
       this.sc.transition('stopped', { reason: 'proxy closed', pid: null, health: null });
       this.#stopped();
     });

@@ -19,6 +19,8 @@ export interface Upstream {
   /** Learned: the address that answered (a dev server may bind only ::1). */
   host: string;
   state: ServiceRecord | undefined;
+  /** What a capture records of it: one object per generation, shared by its requests. */
+  captured?: { key: string; generation: number | null };
 }
 
 export class Upstreams {

@@ -8,6 +8,8 @@ export const DEFAULTS = {
   stopSignal: 'SIGTERM',
   stopTimeoutMs: 5000,
   holdTimeoutMs: 10_000,
+  /** Requests a proxy keeps for the request inspector. */
+  capture: 500,
   /** Trailing quiet time before a hot reload: an editor's save or a `git checkout` is one burst. */
   watchDebounceMs: 50,
   health: { intervalMs: 200, timeoutMs: 30_000, probeTimeoutMs: 2000, recheckIntervalMs: 2000, settleMs: 300 },

@@ -104,6 +104,8 @@ export interface ProxyService {
   host: string | undefined;
   dependsOn: DepSpec[];
   holdTimeoutMs: number;
+  /** Requests the request inspector keeps (0: off). */
+  capture: number;
   routes: RouteSpec[];
   path: Path;
 }
@@ -139,6 +141,8 @@ export interface Spec {
   portRange: [number, number];
   envFiles: { file: string; path: Path }[];
   envOut: string | undefined;
+  /** Run the dashboard as a node of the stack (`up --dashboard` does it for one run). */
+  dashboard: boolean;
   env: EnvEntry[];
   services: ServiceSpec[];
   isolation: { mode: IsolationMode; offset: number; range: number; scan: number };
@@ -239,6 +243,7 @@ function service(t: Table, path: Path): ServiceSpec {
         host: s(t, 'host'),
         dependsOn: deps(t, path),
         holdTimeoutMs: dur(t, 'hold_timeout', DEFAULTS.holdTimeoutMs),
+        capture: t.capture === false ? 0 : typeof t.capture === 'number' ? t.capture : DEFAULTS.capture,
         routes: (Array.isArray(t.routes) ? (t.routes as unknown[]) : []).map((r, i) =>
           route(isPlainTable(r) ? r : {}, [...path, 'routes', i]),
         ),
@@ -284,6 +289,7 @@ export function buildSpec(cleaned: Table, file: string, dir: string, positions: 
     portRange: range && range.length === 2 ? [range[0] ?? 0, range[1] ?? 0] : [...DEFAULTS.portRange],
     envFiles,
     envOut: s(cleaned, 'env_out'),
+    dashboard: b(cleaned, 'dashboard'),
     env: envEntries(table(cleaned, 'env'), ['env']),
     services: (Array.isArray(cleaned.service) ? (cleaned.service as unknown[]) : []).map((t, i) =>
       service(isPlainTable(t) ? t : {}, ['service', i]),

@@ -226,6 +226,15 @@ const service: TaggedNode = {
         host: str('bind address of this proxy (default: the top-level host)', 'host = "127.0.0.1"'),
         depends_on: dependsOn,
         hold_timeout: dur('how long a request waits for a restarting upstream (default 10s)', 'hold_timeout = "10s"'),
+        capture: {
+          kind: 'anyOf',
+          description: 'the request inspector: how many recent requests this proxy keeps for `devport requests` and the dashboard (default 500); false or 0 keeps none',
+          example: 'capture = 500',
+          variants: [
+            { kind: 'integer', description: 'requests kept', minimum: 0, maximum: 100_000 },
+            { kind: 'boolean', description: 'true: the default (500); false: off' },
+          ],
+        },
         routes: { kind: 'tables', description: 'the routes, matched by longest path prefix', item: route },
       },
     },
@@ -283,6 +292,7 @@ export const SPEC_SCHEMA: TableNode = {
       example: 'env_file = ".env"',
     },
     env_out: str('written after allocation: NAME_PORT / NAME_URL lines', 'env_out = "devport.env"'),
+    dashboard: bool('run the web dashboard as a node of the stack (127.0.0.1 only, a token in its URL; like `up --dashboard`)', 'dashboard = true'),
     env: {
       kind: 'map',
       description: 'extra env for every service; ${…} templates allowed',

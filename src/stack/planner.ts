@@ -6,6 +6,7 @@
 
 import path from 'node:path';
 import type { Failure } from '../errors/failure.js';
+import { DASHBOARD_KEY } from '../dashboard/key.js';
 import { makePlan } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { loadSpec } from '../spec/load.js';
@@ -34,6 +35,8 @@ export interface PlannerOptions {
   only?: readonly string[] | undefined;
   /** --profile: compose profiles added to every compose node. */
   profiles?: readonly string[] | undefined;
+  /** --dashboard: the dashboard node too. */
+  dashboard?: boolean | undefined;
 }
 
 export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
@@ -52,8 +55,9 @@ export function createPlanner(specFile: string, opts: PlannerOptions): Planner {
       const fileInputs = readInputs(envFiles);
       const inputs: Inputs = { files: [specFile, ...envFiles], contents: new Map([...specInput.contents, ...fileInputs.contents]) };
       // Ports the stack holds stay its own: a reconcile never moves a running service.
+      // A running dashboard (`up --dashboard`) stays too: a later `up` does not take it away.
       const claimed = stackClaims(stateDir);
-      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed, ...(opts.profiles ? { profiles: opts.profiles } : {}) });
+      const planned = await makePlan(loaded.value, { env: opts.env, host: opts.host, only: opts.only, claimed, ...(opts.profiles ? { profiles: opts.profiles } : {}), dashboard: opts.dashboard === true || claimed.has(DASHBOARD_KEY) });
       if (!planned.ok) return { ok: false, failures: planned.failures, inputs };
       return { ok: true, plan: planned.value, inputs, specKeys: new Set(tree.map((n) => n.key)) };
     },

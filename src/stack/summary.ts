@@ -1,11 +1,13 @@
 // "devport up: stack is healthy" and a row per service, the proxy first.
 
+import path from 'node:path';
+import { dashboardUrl } from '../dashboard/url.js';
 import type { Plan, PlanNode } from '../plan/types.js';
 import { palette } from '../util/color.js';
 
 export function summaryOrder(plan: Plan): PlanNode[] {
   const order = plan.waves.flat();
-  const rank = (n: PlanNode) => (n.kind === 'proxy' ? 0 : n.parent ? 1 : 2);
+  const rank = (n: PlanNode) => (n.kind === 'dashboard' ? -1 : n.kind === 'proxy' ? 0 : n.parent ? 1 : 2);
   return [...plan.nodes].sort((a, b) => rank(a) - rank(b) || order.indexOf(a.key) - order.indexOf(b.key));
 }
 
@@ -36,9 +38,11 @@ export function renderSummary(plan: Plan, opts: SummaryOptions): string {
   const head = notReady.size === 0 ? c.green(c.bold('devport up: stack is healthy')) : c.yellow(c.bold(`devport up: ${notReady.size} of ${nodes.length} not ready`));
   const lines = [`${head} ${c.dim(`in ${(opts.elapsedMs / 1000).toFixed(1)} s`)}`];
   for (const n of nodes) {
-    const role = n.kind === 'proxy' ? c.dim('  proxy') : n.parent ? c.dim(`  behind ${n.parent}`) : '';
+    const role = n.kind === 'proxy' ? c.dim('  proxy') : n.kind === 'dashboard' ? c.dim('  dashboard') : n.parent ? c.dim(`  behind ${n.parent}`) : '';
     const state = notReady.get(n.key);
-    const shown = state !== undefined ? c.yellow(`${state} (\`devport logs ${n.key}\`, \`devport restart ${n.key}\`)`) : n.url ? c.cyan(where(n)) : c.dim(where(n));
+    // The dashboard's URL with its token (from its 0600 file): this summary goes to the owner's terminal only.
+    const url = n.kind === 'dashboard' ? (dashboardUrl(path.join(plan.stateDir, n.key)) ?? where(n)) : where(n);
+    const shown = state !== undefined ? c.yellow(`${state} (\`devport logs ${n.key}\`, \`devport restart ${n.key}\`)`) : n.url ? c.cyan(url) : c.dim(url);
     lines.push(`  ${c.bold(n.key.padEnd(width))}  ${shown}${role}`);
   }
   if (opts.daemon) {

@@ -45,7 +45,7 @@ const SERVICE_STATE: JsonSchema = {
   additionalProperties: false,
   required: ['type', 'state', 'port', 'url', 'pid', 'pgid', 'pid_start', 'generation', 'restarts', 'exit_code', 'signal', 'reason', 'since', 'health', 'next_restart_at'],
   properties: {
-    type: { enum: ['exec', 'task', 'proxy', 'compose'] },
+    type: { enum: ['exec', 'task', 'proxy', 'compose', 'dashboard'] },
     state: { enum: SERVICE_STATES },
     port: { type: ['integer', 'null'], minimum: 1, maximum: 65535 },
     url: { type: ['string', 'null'] },

@@ -54,7 +54,7 @@ export interface PortConflict {
 }
 
 export interface ServiceRecord {
-  type: 'exec' | 'task' | 'proxy' | 'compose';
+  type: 'exec' | 'task' | 'proxy' | 'compose' | 'dashboard';
   state: ServiceStateName;
   port: number | null;
   url: string | null;
