@@ -271,6 +271,8 @@ capture = ${KEEP}
     assert.deepEqual(JSON.parse(e.body.text ?? ''), { method: 'PUT', url: '/echo?v=2', body: 'second', auth: 'Bearer edited' });
     const bad = await rpc('POST', `/requests/${orig.id}/replay`, { method: 'GET', url: 'no-slash', headers: [], body: null });
     assert.equal(bad.status, 400);
+    const badHeader = await rpc('POST', `/requests/${orig.id}/replay`, { method: 'GET', url: '/api/x', headers: [['bad name', 'v']], body: null });
+    assert.equal(badHeader.status, 400, badHeader.body);
   });
 
   test('--har is HAR 1.2 with secrets redacted by default; --secrets keeps them', async () => {

@@ -27,6 +27,14 @@ export function parseReplay(text: string): ReplayRequest | string {
   if (!Array.isArray(o.headers) || !o.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string')) {
     return '"headers" must be a list of [name, value] pairs';
   }
+  for (const [name, value] of o.headers as [string, string][]) {
+    try {
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+    } catch {
+      return `header ${JSON.stringify(name)} is not a valid HTTP header (name or value)`;
+    }
+  }
   if (o.body !== null && typeof o.body !== 'string') return '"body" must be a string or null';
   return { method: o.method.toUpperCase(), url: o.url, headers: o.headers as [string, string][], body: o.body as string | null };
 }
