@@ -6,9 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formats from 'ajv-formats';
 import type { Browser, Page } from 'playwright-core';
 import type { Snapshot } from '../src/dashboard/types.js';
 import { REPO, Rig, waitFor } from './rig.js';
@@ -17,6 +19,9 @@ const CHROMIUM = process.env.DEVPORT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(REPO, 'test', 'screenshots');
 /** The page must show a change this soon after it happened. */
 const WITHIN_MS = 1000;
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+formats.default(ajv);
+const validHar = ajv.compile(JSON.parse(readFileSync(path.join(REPO, 'test', 'fixtures', 'har-1.2.schema.json'), 'utf8')) as object);
 
 const API = `
 const http = require('http');
@@ -163,8 +168,12 @@ name = "web"
     assert.match((await page.textContent('[data-field=replay-status]')) ?? '', /→ 200/);
     await page.screenshot({ path: path.join(SHOTS, 'requests.png') });
     // The HAR export of what was captured, secrets redacted.
-    const har: unknown = await page.evaluate(async () => (await fetch('/api/requests.har')).json());
-    assert.ok(JSON.stringify(har).includes(marker));
+    const har = (await page.evaluate(async () => (await fetch('/api/requests.har')).json())) as { log: { entries: { request: { url: string }; timings: { wait: number; receive: number } }[] } };
+    assert.ok(validHar(har), JSON.stringify(validHar.errors));
+    // DevTools' HAR import needs each entry's timings: the replayed POST has real ones.
+    const replayed = har.log.entries.filter((e) => e.request.url.includes(marker));
+    assert.ok(replayed.length >= 2, 'the POST and its replay');
+    for (const e of replayed) assert.ok(e.timings.wait >= 0 && e.timings.receive >= 0, JSON.stringify(e.timings));
   });
 
   test('narrow screens: no horizontal scrolling; no console errors anywhere', async () => {
