@@ -3,6 +3,7 @@
 // only when that verb runs: agents call devport in loops, start-up matters.
 
 import type { Command } from 'commander';
+import '../src/sys/launch-parent.js';
 import { VERSION } from '../src/version.js';
 
 type Handler = () => Promise<number>;

@@ -140,4 +140,24 @@ no_port = true
     await allDown();
     await waitFor('shutdown reported', () => readFileSync(rig.path('p/up.out'), 'utf8').includes('"reason":"its parent process exited"'));
   });
+
+  test('the parent of `up` dies while the stack is starting: it is stopped once started', async () => {
+    rig = new Rig('devport-fg-');
+    rig.write('p/devport.toml', SPEC);
+    // The parent is gone before `up` has planned anything: up must remember who started it.
+    const sh = rig.track(
+      spawn('sh', ['-c', `"${process.execPath}" "${CLI}" up --no-tmux --json </dev/null >up.out 2>&1 & echo $! > up.pid; wait`], { cwd: P(), env: rig.env(), stdio: 'ignore' }),
+    );
+    // Killed at its plan, before any service is up (its first line of JS has run by then).
+    await waitFor('the plan', () => {
+      try {
+        return readFileSync(rig.path('p/up.out'), 'utf8').includes('"event":"plan"');
+      } catch {
+        return false;
+      }
+    }, 30_000, 2);
+    sh.kill('SIGKILL');
+    await waitFor('shutdown reported', () => readFileSync(rig.path('p/up.out'), 'utf8').includes('"reason":"its parent process exited"'), 30_000);
+    await allDown();
+  });
 });

@@ -15,7 +15,7 @@ import { failure, UserError, type Failure } from '../errors/failure.js';
 import { renderFailuresHuman, renderFailuresJson } from '../errors/render.js';
 import type { Plan } from '../plan/types.js';
 import { inventory } from '../state/inventory.js';
-import { readStat } from '../sys/procfs.js';
+import { launchParent } from '../sys/launch-parent.js';
 import { colorEnabled } from '../util/color.js';
 import { abandonStart } from './abandon.js';
 import { decideChanges, isEmpty, untrustedLive } from './changes.js';
@@ -215,10 +215,9 @@ async function follow(ctx: UpContext, planner: Planner, start: ForegroundStart):
 
   // The foreground lives until it is told to stop: this timer keeps the event loop alive (nothing
   // else may, with --json or without a TTY) and notices the parent going away.
-  const ppid = readStat(process.pid)?.ppid;
+  const ppid = launchParent();
   const alive = setInterval(() => {
-    const now = readStat(process.pid)?.ppid;
-    if (ppid !== undefined && now !== undefined && now !== ppid) interrupts.stop('its parent process exited');
+    if (process.ppid !== ppid) interrupts.stop('its parent process exited');
   }, PARENT_CHECK_MS);
   const stopKeys =
     opts.keyboard && process.stdin.isTTY
