@@ -17,6 +17,7 @@ import { rpcEvents, rpcRequest } from '../src/rpc/client.js';
 import type { StreamFrame } from '../src/dashboard/types.js';
 import type { StateFile } from '../src/state/types.js';
 import { fmt, machine, median, percentile, today } from './lib.js';
+import { frameData, sseFrames } from '../src/rpc/sse.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -41,16 +42,13 @@ const stateOf = (dir: string, key: string) => JSON.parse(readFileSync(path.join(
 /** An SSE client of the dashboard: calls `on` per frame until aborted. */
 function sse(port: number, token: string, p: string, on: (data: string) => void, signal: AbortSignal): void {
   const req = http.get({ host: '127.0.0.1', port, path: p, headers: { authorization: `Bearer ${token}` }, agent: false, signal }, (res) => {
-    let buf = '';
     res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      buf += d;
-      for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-        const frame = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (frame.startsWith('data: ')) on(frame.slice(6));
-      }
-    });
+    res.on(
+      'data',
+      sseFrames((frame) => {
+        if (frame.startsWith('data: ')) on(frameData(frame));
+      }),
+    );
   });
   req.on('error', () => {});
 }

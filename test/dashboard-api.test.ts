@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { loopbackHost, ownOrigin } from '../src/dashboard/auth.js';
 import type { NodeView, Snapshot, StreamFrame } from '../src/dashboard/types.js';
 import { Rig, waitFor } from './rig.js';
+import { frameData, sseFrames } from '../src/rpc/sse.js';
 
 let rig: Rig;
 let base = '';
@@ -47,15 +48,12 @@ function readStream(until: (f: StreamFrame, all: StreamFrame[]) => boolean, onOp
       reject(new Error(`stream: no matching frame in ${timeoutMs} ms; got ${frames.length}`));
     }, timeoutMs);
     const req = http.request({ host: '127.0.0.1', port, path: '/api/stream', headers: { host: `127.0.0.1:${port}`, ...bearer() }, agent: false, signal: ctl.signal }, (res) => {
-      let buf = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (!frame.startsWith('data: ')) continue;
-          const f = JSON.parse(frame.slice(6)) as StreamFrame;
+      res.on(
+        'data',
+        sseFrames((frame) => {
+          if (!frame.startsWith('data: ')) return;
+          const f = JSON.parse(frameData(frame)) as StreamFrame;
           frames.push(f);
           if (frames.length === 1) onOpen();
           if (until(f, frames)) {
@@ -63,8 +61,8 @@ function readStream(until: (f: StreamFrame, all: StreamFrame[]) => boolean, onOp
             ctl.abort();
             resolve(frames);
           }
-        }
-      });
+        }),
+      );
     });
     req.on('error', (err) => (ctl.signal.aborted ? undefined : reject(err)));
     req.end();

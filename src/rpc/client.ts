@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { RPC_SOCK } from '../state/dirs.js';
 import type { StateFile } from '../state/types.js';
+import { frameData, sseFrames } from './sse.js';
 
 export class RpcRefused extends Error {}
 
@@ -64,28 +65,21 @@ export function rpcEvents(dir: string, onState: (s: StateFile) => void, signal: 
     const sock = checkedSocket(dir, reject);
     if (sock === undefined) return;
     const req = http.request({ socketPath: sock, method: 'GET', path: '/events', agent: false, signal }, (res) => {
-      let buf = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const data = frame
-            .split('\n')
-            .filter((l) => l.startsWith('data: '))
-            .map((l) => l.slice(6))
-            .join('\n');
-          if (!data) continue;
+      res.on(
+        'data',
+        sseFrames((frame) => {
+          const data = frameData(frame);
+          if (!data) return;
           let state: StateFile;
           try {
             state = JSON.parse(data) as StateFile;
           } catch {
-            continue; // a torn frame: the next one carries the whole state again
+            return; // a torn frame: the next one carries the whole state again
           }
           onState(state);
-        }
-      });
+        }),
+      );
       res.on('end', () => resolve());
       res.on('error', () => resolve());
     });

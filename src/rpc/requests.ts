@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { CapturedRequest, ListResponse } from '../proxy/capture-types.js';
 import { rpcRequest, socketPath } from './client.js';
+import { frameData, sseFrames } from './sse.js';
 
 export type Asked<T> = { ok: true; value: T } | { ok: false; why: 'off' | 'unreachable' | 'gone'; message: string };
 
@@ -60,22 +61,20 @@ export function streamRequests(dir: string, onEntry: (c: CapturedRequest) => voi
         reject(new Error(`the stream answered ${res.statusCode}`));
         return;
       }
-      let buf = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        for (let i = buf.indexOf('\n\n'); i !== -1; i = buf.indexOf('\n\n')) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
+      res.on(
+        'data',
+        sseFrames((frame) => {
           if (frame.startsWith(': subscribed')) onOpen();
-          if (!frame.startsWith('data: ')) continue;
+          const data = frameData(frame);
+          if (!data) return;
           try {
-            onEntry(JSON.parse(frame.slice(6)) as CapturedRequest);
+            onEntry(JSON.parse(data) as CapturedRequest);
           } catch {
             /* a torn frame: skipped */
           }
-        }
-      });
+        }),
+      );
       res.on('end', () => resolve());
       res.on('error', () => resolve());
     });
