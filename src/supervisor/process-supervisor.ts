@@ -8,6 +8,7 @@ import { findPortHolder, holdsSocket, listenerInodes } from '../plan/listening.j
 import type { BuildRecord, PortConflict } from '../state/types.js';
 import { safeKill, sleep } from '../sys/kill.js';
 import { generationProcesses, isRunning } from '../sys/procfs.js';
+import { startMark } from '../util/start-trace.js';
 import { Backoff, shouldRestart } from './backoff.js';
 import { startBuild, type BuildResult, type RunningBuild } from './build.js';
 import { spawnChild, type ChildHandle } from './child.js';
@@ -558,6 +559,7 @@ export class ProcessSupervisor implements Service {
     const fastUntil = child.spawnedAt + 1000;
     for (;;) {
       let r = await probe(h, ctx, signal);
+      startMark(r.ok ? 'probe-ok' : 'probe-refused');
       if (current() !== 'starting') return;
       // Only this child can make its service healthy: not while it is gone, not through another program on its port.
       if (r.ok && !this.childRunning(child)) return;
@@ -567,7 +569,9 @@ export class ProcessSupervisor implements Service {
       }
       if (r.ok) {
         this.#healthyAt = Date.now();
+        startMark('port-owner-checked');
         this.enter({ state: 'healthy', generation: gen }, { health: r });
+        startMark('healthy-written');
         break;
       }
       if (Date.now() >= deadline) {

@@ -16,6 +16,7 @@ import type { ServiceRecord, ServiceStateName, StateFile, SupervisorRecord } fro
 import { readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { GenerationTracker } from '../sys/kill.js';
 import { verifyChild } from '../sys/trust.js';
+import { startMark } from '../util/start-trace.js';
 import { VERSION } from '../version.js';
 import { checkTransition, IllegalTransition } from './lifecycle.js';
 import { OutputLog, ROTATE_BYTES } from './output-log.js';
@@ -263,6 +264,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     }
     throw new Error(`cannot lock ${dir}: ${lock.detail}`);
   }
+  startMark('lock-held');
   if (opts.stillWanted && !opts.stillWanted()) {
     lock.lock.release();
     return 0;
@@ -272,8 +274,11 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   const sidecar = new Sidecar(plan, node, lock.lock.kind);
   // The first write at once: `up` and `down` see a live sidecar with this run's id from now on.
   sidecar.update({});
+  startMark('first-state-written');
   await reapOrphans(prev.kind === 'ok' ? prev.file : undefined, sidecar.marker, (m) => sidecar.say(m));
+  startMark('orphan-scan-done');
   const service = await makeService(sidecar);
+  startMark('service-made');
   sidecar.onLost = (reason) => service.stop(reason);
   const dirWatch = watchStateDir(sidecar);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => service.stop(`${sig} received`));
@@ -287,6 +292,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   process.on('unhandledRejection', onBug);
   // The child first (run() spawns it before its first await), the control socket right after.
   const running = service.run();
+  startMark('run-called');
   let rpc: { close(): Promise<void> };
   try {
     rpc = await startRpcServer(dir, {
@@ -306,6 +312,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     lock.lock.release();
     throw err;
   }
+  startMark('rpc-bound');
   lookupTmuxWindow(sidecar);
 
   try {
