@@ -6,7 +6,7 @@
 // Run: npm run build && node --import tsx bench/sidecar-profile.ts [rounds=15]
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { machine, median, today, until } from './lib.js';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
 /** How a sidecar is started: through the dispatcher (as before), or its own entry (as `up` starts it now). */
-const ENTRIES: Record<string, string> = { 'devport.js': cli, 'sidecar.cjs': path.join(repo, 'dist', 'cli', 'sidecar.cjs') };
+const ENTRIES: Record<string, string> = { 'devport.js': cli, 'sidecar.cjs': path.join(repo, 'dist', 'cli', 'sidecar.cjs'), ...(process.env.SNAP ? { snapshot: process.env.SNAP } : {}) };
 const rounds = Number(process.argv[2] ?? 15);
 const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
 const MINI_SIDECAR = `const { spawn } = require('child_process');
@@ -77,7 +77,7 @@ async function devportOnce(entry: string, extraArgs: string[] = []): Promise<{ w
   const trace = path.join(dir, 'trace.txt');
   rmSync(trace, { force: true });
   const t0 = performance.now();
-  const c = spawn(process.execPath, [...extraArgs, entry, '_supervise', '--key', 's', '--plan', planFile], {
+  const c = spawn(process.execPath, [...extraArgs, ...(entry.endsWith('.blob') ? ['--snapshot-blob', entry] : [entry]), '_supervise', '--key', 's', '--plan', planFile], {
     cwd: dir,
     env: { ...process.env, MALLOC_ARENA_MAX: '1', DEVPORT_START_TRACE: trace },
     stdio: 'ignore',
@@ -153,6 +153,8 @@ prof.samples.forEach((id, i) => {
   const k = origin(n);
   selfMs.set(k, (selfMs.get(k) ?? 0) + (prof.timeDeltas[i] ?? 0) / 1000);
 });
+// KEEP_PROF=dir keeps the .cpuprofile (for DevTools, or a finer breakdown).
+if (process.env.KEEP_PROF) cpSync(profDir, process.env.KEEP_PROF, { recursive: true });
 rmSync(dir, { recursive: true, force: true });
 
 // ---- report ----
