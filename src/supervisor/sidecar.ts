@@ -16,6 +16,7 @@ import type { ServiceRecord, ServiceStateName, StateFile, SupervisorRecord } fro
 import { readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { GenerationTracker } from '../sys/kill.js';
 import { verifyChild } from '../sys/trust.js';
+import { childProcess } from '../util/builtin.js';
 import { startMark } from '../util/start-trace.js';
 import { VERSION } from '../version.js';
 import { checkTransition, IllegalTransition } from './lifecycle.js';
@@ -195,13 +196,11 @@ function lookupTmuxWindow(sidecar: Sidecar): void {
   const pane = process.env.TMUX_PANE;
   if (!pane || !process.env.TMUX) return;
   setTimeout(() => {
-    void import('node:child_process').then(({ execFile }) =>
-      execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}'], (err, out) => {
-        if (err) return;
-        const [session = '', window = ''] = out.trim().split('\t');
-        sidecar.update({}, { tmux: { session, window, pane } });
-      }),
-    );
+    childProcess().execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}'], (err, out) => {
+      if (err) return;
+      const [session = '', window = ''] = out.trim().split('\t');
+      sidecar.update({}, { tmux: { session, window, pane } });
+    });
   }, 1500).unref();
 }
 
