@@ -7,6 +7,8 @@
 //  the sidecars' total PSS at N = 10.
 // Interleaved trials (the order rotates each round), medians and per-trial ratios.
 // Run: npm run build && node --import tsx bench/lifecycle.ts [rounds=5]
+// LIFECYCLE_SIZES=10,20 picks the stack sizes; DEVPORT_BASELINE=<other checkout>/dist/cli/devport.js adds
+// that build as one more method, interleaved: a before/after in one run.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,8 @@ import { machine, median, today } from './lib.js';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
 const rounds = Number(process.argv[2] ?? 5);
-const SIZES = [1, 5, 10, 20];
+const SIZES = (process.env.LIFECYCLE_SIZES ?? '1,5,10,20').split(',').map(Number);
+const baselineCli = process.env.DEVPORT_BASELINE;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
@@ -224,7 +227,7 @@ function pm2(): Method {
   } as Method & { kill(): void };
 }
 
-function devport(): Method & { dir: (n: number) => string; downMs: number[]; leftovers: number[] } {
+function devport(bin = cli, name = 'devport up --daemon'): Method & { dir: (n: number) => string; downMs: number[]; leftovers: number[] } {
   const dirs = new Map<number, string>();
   const downMs: number[] = [];
   const leftovers: number[] = [];
@@ -232,24 +235,25 @@ function devport(): Method & { dir: (n: number) => string; downMs: number[]; lef
   const dirOf = (n: number) => {
     let d = dirs.get(n);
     if (!d) {
-      d = path.join(tmpRoot, `devport${n}`);
+      d = path.join(tmpRoot, `${bin === cli ? 'devport' : 'baseline'}${n}`);
       mkdirSync(d, { recursive: true });
       writeFileSync(path.join(d, 'server.js'), SERVER);
       dirs.set(n, d);
     }
     const specs = Array.from({ length: n }, (_, i) => `[[service]]\nname = "s${i}"\ncommand = ["node", "server.js"]\n`);
-    writeFileSync(path.join(d, 'devport.toml'), `port_range = [${basePort(3, n)}, ${basePort(3, n) + 39}]\n${specs.join('\n')}`);
+    const method = bin === cli ? 3 : 4;
+    writeFileSync(path.join(d, 'devport.toml'), `port_range = [${basePort(method, n)}, ${basePort(method, n) + 39}]\n${specs.join('\n')}`);
     return d;
   };
   return {
-    name: 'devport up --daemon',
+    name,
     dir: dirOf,
     downMs,
     leftovers,
     async up(n) {
       current = n;
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [cli, 'up', '--daemon'], { cwd: dirOf(n), env, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [bin, 'up', '--daemon'], { cwd: dirOf(n), env, encoding: 'utf8' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`devport up failed: ${r.stdout}\n${r.stderr}`);
       return ms;
@@ -257,7 +261,7 @@ function devport(): Method & { dir: (n: number) => string; downMs: number[]; lef
     async down() {
       const dir = dirOf(current);
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [cli, 'down'], { cwd: dir, env, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [bin, 'down'], { cwd: dir, env, encoding: 'utf8' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`devport down failed: ${r.stderr}`);
       leftovers.push(stackProcesses(dir).length);
@@ -276,8 +280,10 @@ const record = (m: string, n: number, ms: number) => {
 // One tmux server for the run, kept alive by an idle session (as on a desk where tmux runs
 // anyway): a server exiting with its last session would race the next method's first window.
 spawnSync('tmux', ['new-session', '-d', '-s', 'keepalive', 'sleep', '100000'], { env });
+const load0 = os.loadavg()[0] ?? 0;
 const dp = devport();
-const methods: Method[] = [bashFloor(), tmuxFloor(), pm2(), dp];
+const dpBase = baselineCli ? devport(baselineCli, 'devport baseline (before)') : undefined;
+const methods: Method[] = [bashFloor(), tmuxFloor(), pm2(), dp, ...(dpBase ? [dpBase] : [])];
 try {
   for (let r = 0; r < rounds + 1; r++) {
     round = r;
@@ -318,7 +324,7 @@ try {
     .map((pid) => Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024);
   await dp.down();
 
-  const out: string[] = [`## lifecycle — ${today()}\n`, `${machine()}; ${rounds} interleaved rounds (after one warm-up round), trivial node HTTP services\n`];
+  const out: string[] = [`## lifecycle — ${today()}\n`, `${machine()}; ${rounds} interleaved rounds (after one warm-up round), trivial node HTTP services; load average ${load0.toFixed(2)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(2)} at the end\n`];
   out.push('### up: until every service answers (median ms)\n');
   out.push(`| N | ${methods.map((m) => m.name).join(' | ')} | devport ÷ tmux floor (median of per-round ratios) | devport ÷ pm2 |`);
   out.push(`|---|${methods.map(() => '---').join('|')}|---|---|`);
@@ -326,14 +332,16 @@ try {
     const get = (name: string) => results.get(name)?.get(n) ?? [];
     const d = get(dp.name);
     const ratio = (other: string) => median(d.map((x, i) => x / (get(other)[i] ?? NaN))).toFixed(2);
-    out.push(`| ${n} | ${methods.map((m) => median(get(m.name)).toFixed(0)).join(' | ')} | ${ratio('tmux + 20-line node sidecar')}× | ${ratio('pm2 (daemon warm)')}× |`);
+    const baseRatio = dpBase ? ` (before: ${median(get(dpBase.name).map((x, i) => x / (get('tmux + 20-line node sidecar')[i] ?? NaN))).toFixed(2)}×)` : '';
+    out.push(`| ${n} | ${methods.map((m) => median(get(m.name)).toFixed(0)).join(' | ')} | ${ratio('tmux + 20-line node sidecar')}×${baseRatio} | ${ratio('pm2 (daemon warm)')}× |`);
   }
   out.push('');
   out.push('### down, ls, memory\n');
   out.push('| measure | result | target |');
   out.push('|---|---|---|');
   out.push(`| devport down, N = 10 (median of ${dp.downMs.length}) | ${median(dp.downMs).toFixed(0)} ms | ≤ 150 ms |`);
-  out.push(`| processes of the stack left after every down (all N, all rounds) | ${Math.max(...dp.leftovers)} | 0 |`);
+  if (dpBase) out.push(`| devport down, N = 10, the baseline build (median of ${dpBase.downMs.length}) | ${median(dpBase.downMs).toFixed(0)} ms | |`);
+  out.push(`| processes of the stack left after every down (all N, all rounds) | ${Math.max(...dp.leftovers, ...(dpBase?.leftovers ?? []))} | 0 |`);
   out.push(`| devport ls, 20 services (median of 30) | ${median(lsTimes).toFixed(1)} ms | |`);
   out.push(`| node -e 0 (median of 30, interleaved) | ${median(floorTimes).toFixed(1)} ms | |`);
   out.push(`| ls ÷ node -e 0 | ${(median(lsTimes) / median(floorTimes)).toFixed(2)}× | ≤ 1.5× |`);

@@ -6,7 +6,7 @@
 // Run: npm run build && node --import tsx bench/supervisor.ts [idleSeconds=60]
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ import { fmt, machine, median, percentile, today, until } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
+/** What `up` starts: the sidecar's own entry when the build has one. */
+const sidecarEntry = existsSync(path.join(repo, 'dist', 'cli', 'sidecar.cjs')) ? path.join(repo, 'dist', 'cli', 'sidecar.cjs') : cli;
 const idleSeconds = Number(process.argv[2] ?? 60);
 const SIDECAR_ENV = { MALLOC_ARENA_MAX: '1' }; // what `up` gives its sidecars
 
@@ -48,7 +50,7 @@ async function writePlan(dir: string, spec: string): Promise<string> {
 }
 
 function startSidecar(dir: string, planFile: string, key: string): ChildProcess {
-  return spawn(process.execPath, [cli, '_supervise', '--key', key, '--plan', planFile], {
+  return spawn(process.execPath, [sidecarEntry, '_supervise', '--key', key, '--plan', planFile], {
     cwd: dir,
     env: { ...process.env, ...SIDECAR_ENV },
     stdio: 'ignore',

@@ -4,40 +4,9 @@
 
 import type { Command } from 'commander';
 import '../src/sys/launch-parent.js';
+import { startMark, startMarkNode } from '../src/util/start-trace.js';
 import { VERSION } from '../src/version.js';
-
-type Handler = () => Promise<number>;
-
-const wantsJson = () => process.argv.includes('--json');
-
-async function report(err: unknown): Promise<number> {
-  const { UserError } = await import('../src/errors/failure.js');
-  const { renderFailuresHuman, renderFailuresJson } = await import('../src/errors/render.js');
-  const { colorEnabled } = await import('../src/util/color.js');
-  if (UserError.is(err)) {
-    process.stderr.write(wantsJson() ? renderFailuresJson(err.failures) : renderFailuresHuman(err.failures, { color: colorEnabled(process.stderr) }));
-    return 1;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  const f = {
-    code: 'INTERNAL' as const,
-    message: `internal error, please report: ${message}`,
-    hint: `devport ${VERSION} on node ${process.version}; please report this with the command you ran`,
-    detail: err instanceof Error && err.stack ? err.stack.split('\n').slice(1).join('\n').trim() : undefined,
-  };
-  process.stderr.write(wantsJson() ? renderFailuresJson([f]) : renderFailuresHuman([f], { color: colorEnabled(process.stderr) }));
-  return 1;
-}
-
-async function runHandler(h: Handler): Promise<void> {
-  let code: number;
-  try {
-    code = await h();
-  } catch (err: unknown) {
-    code = await report(err);
-  }
-  process.exitCode = code;
-}
+import { parseSuperviseArgs, report, runHandler, wantsJson, type Handler } from './run-handler.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -262,22 +231,11 @@ async function main(argv: string[]): Promise<void> {
   // Sidecars run for the life of the stack, ten or twenty at a time: they skip
   // commander (its code alone costs ~1 MB of each sidecar's heap).
   if (args[0] === '_supervise') {
-    const { parseArgs } = await import('node:util');
-    let o: { key?: string | undefined; plan?: string | undefined; file?: string | undefined };
-    try {
-      o = parseArgs({ args: args.slice(1), options: { key: { type: 'string' }, plan: { type: 'string' }, file: { type: 'string', short: 'f' } } }).values;
-    } catch (err: unknown) {
-      process.stderr.write(`error[USAGE]: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    const key = o.key;
-    if (!key) {
-      process.stderr.write('error[USAGE]: _supervise needs --key KEY\n');
-      process.exitCode = 1;
-      return;
-    }
-    return runHandler(async () => (await import('../src/commands/supervise.js')).supervise({ key, plan: o.plan, file: o.file }));
+    startMarkNode();
+    startMark('entry-evaluated');
+    const o = parseSuperviseArgs(args.slice(1));
+    if (o) return runHandler(async () => (await import('../src/commands/supervise.js')).supervise(o));
+    return;
   }
   // `ls` and `down` are called in loops by scripts and agents: their plain forms
   // skip commander too. Anything unusual (--help, a typo) goes through commander.

@@ -29,16 +29,17 @@ const boundaries = [
   { from: /supervisor[\\/]process-supervisor\.ts$/, spec: './watch.js', to: '../lazy/watch.js' },
 ];
 
-const boundaryPlugin = {
+/** `rebase` maps a boundary's target for a bundle that sits elsewhere (sidecar.cjs is in dist/cli/, not dist/cli/verbs/). */
+const boundaryPlugin = (rebase = (to) => to) => ({
   name: 'devport-boundaries',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const hit = boundaries.find((x) => x.spec === args.path && x.from.test(args.importer));
-      return hit ? { path: hit.to, external: true } : undefined;
+      return hit ? { path: rebase(hit.to), external: true } : undefined;
     });
   },
-};
+});
 
 const common = {
   bundle: true,
@@ -51,10 +52,22 @@ const common = {
   banner: { js: "import { createRequire as __devportRequire } from 'node:module'; const require = __devportRequire(import.meta.url);" },
   logLevel: 'warning',
   legalComments: 'none',
-  plugins: [boundaryPlugin],
+  plugins: [boundaryPlugin()],
 };
 
 await build({ ...common, entryPoints: { devport: 'cli/devport.ts' }, outdir: 'dist/cli' });
+// The sidecar's own entry, as `up` starts it: CommonJS, so Node does not set up its ESM
+// loader for it; the lazy bundles it may load are still ESM, through import().
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: { sidecar: 'cli/sidecar.ts' },
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist/cli',
+  banner: { js: "const __devportUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__devportUrl' },
+  plugins: [boundaryPlugin((to) => to.replace(/^\.\.\//, './'))],
+});
 await build({ ...common, entryPoints: Object.fromEntries(verbs.map((v) => [v, `src/commands/${v}.ts`])), outdir: 'dist/cli/verbs' });
 await build({
   ...common,

@@ -8,6 +8,7 @@ import { revivePlan } from '../plan/child-env.js';
 import type { Plan, StoredPlan } from '../plan/types.js';
 import { runSidecar, type Service, type Sidecar } from '../supervisor/sidecar.js';
 import { ProcessSupervisor } from '../supervisor/process-supervisor.js';
+import { startMark } from '../util/start-trace.js';
 
 export interface SuperviseOptions {
   key: string;
@@ -18,6 +19,7 @@ export interface SuperviseOptions {
 export async function supervise(opts: SuperviseOptions): Promise<number> {
   // `up` hands over its plan (ports chosen once, for the whole stack); standalone, plan from the spec.
   // Sidecars stay lean: the TOML parser and planner load only in standalone use.
+  startMark('supervise-bundle-evaluated');
   let plan: Plan;
   let stillWanted: (() => boolean) | undefined;
   if (opts.plan) {
@@ -43,6 +45,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     const [{ makePlan }, { loadSpecOrThrow }] = await Promise.all([import('../plan/plan.js'), import('./load-spec.js')]);
     plan = unwrap(await makePlan(loadSpecOrThrow({ file: opts.file, cwd: process.cwd() }), { env: process.env }));
   }
+  startMark('plan-read');
   try {
     const code = await runSidecar(plan, opts.key, makeService, stillWanted ? { stillWanted } : {});
     // Done once the lock is released: node-pty can hold its pty stream open for

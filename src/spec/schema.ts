@@ -68,7 +68,7 @@ const health: TableNode = {
       description: 'tcp: the port accepts; http: GET answers 2xx/3xx; cmd: command exits 0; process: alive past `settle`; none',
       example: 'type = "tcp"',
     },
-    interval: dur('the longest pause between probes while starting: every 10 ms for the first second, then doubling up to this (default 200ms)', 'interval = "200ms"'),
+    interval: dur('the longest pause between probes while starting: each pause is a tenth of the time waited so far, from 10 ms up to this (default 200ms)', 'interval = "200ms"'),
     timeout: dur('time allowed to become healthy (default 30s)', 'timeout = "30s"'),
     probe_timeout: dur('time one probe may take (default 2s)', 'probe_timeout = "2s"'),
     recheck_interval: dur('time between probes once healthy (default 2s)', 'recheck_interval = "2s"'),

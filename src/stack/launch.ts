@@ -3,7 +3,7 @@
 // its own dependencies in `pending`, so the children start in waves.
 
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
@@ -25,8 +25,25 @@ export function tmuxSocketPath(): string {
   return path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, 'default');
 }
 
+/**
+ * The sidecar's command line. From the build, its own entry (sidecar.cjs beside
+ * devport.js): it skips the dispatcher and Node's ESM loader. `_supervise --key`
+ * stays in argv either way: that is how devport recognises its sidecars in /proc.
+ */
 export function sidecarArgv(planFile: string, key: string): string[] {
-  return [process.execPath, ...process.execArgv, process.argv[1] ?? 'devport', '_supervise', '--key', key, '--plan', planFile];
+  const main = process.argv[1] ?? 'devport';
+  return [process.execPath, ...process.execArgv, ownEntry(main) ?? main, '_supervise', '--key', key, '--plan', planFile];
+}
+
+/** sidecar.cjs beside the real devport.js (through npm's bin symlink), if there is one. */
+function ownEntry(main: string): string | undefined {
+  try {
+    const real = realpathSync(main);
+    const own = path.join(path.dirname(real), 'sidecar.cjs');
+    return path.basename(real) === 'devport.js' && existsSync(own) ? own : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writePlanFile(plan: Plan): string {

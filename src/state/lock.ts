@@ -9,6 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { startMark } from '../util/start-trace.js';
 
 export type LockKind = 'flock' | 'flock-helper';
 
@@ -33,7 +34,9 @@ function loadFsExt(): FsExt | null {
   if (fsExt !== undefined) return fsExt;
   if (process.env.DEVPORT_LOCK === 'flock-helper') return (fsExt = null);
   try {
+    startMark('fs-ext-loading');
     fsExt = createRequire(import.meta.url)('fs-ext') as FsExt;
+    startMark('fs-ext-loaded');
   } catch {
     fsExt = null;
   }

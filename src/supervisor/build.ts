@@ -4,6 +4,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { GenerationTracker } from '../sys/kill.js';
+import { childProcess } from '../util/builtin.js';
 
 export interface BuildResult {
   ok: boolean;
@@ -38,7 +39,7 @@ export function startBuild(opts: { argv: string[]; cwd: string; env: Record<stri
   const done = (async (): Promise<BuildResult> => {
     if (!file) return { ok: false, exitCode: null, detail: 'empty build command', tail: '', durationMs: 0, cancelled: false };
     // Loaded on first use: most sidecars never build (child_process costs ~6 ms to load).
-    const { spawn } = await import('node:child_process');
+    const { spawn } = childProcess();
     return new Promise((resolve) => {
       const finish = (r: Omit<BuildResult, 'tail' | 'durationMs' | 'cancelled'>) => resolve({ ...r, tail: lastLines(), durationMs: Date.now() - t0, cancelled });
       if (cancelled) return finish({ ok: false, exitCode: null, detail: 'cancelled' });

@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { readStat } from '../sys/procfs.js';
+import { startMark } from '../util/start-trace.js';
 import { signalName, type ExitInfo } from './exit.js';
 
 interface IPty {
@@ -74,7 +75,9 @@ export function spawnChild(opts: {
   }
   const exe = resolveExecutable(file, opts.cwd, opts.env.PATH);
   if (!exe) return { ok: false, reason: `command not found: ${file}` };
+  startMark('child-resolved');
   ptyModule ??= createRequire(import.meta.url)('@lydell/node-pty') as PtyModule;
+  startMark('node-pty-loaded');
   const env = { TERM: 'xterm-256color', ...opts.env };
   let pty: IPty;
   try {
@@ -82,6 +85,7 @@ export function spawnChild(opts: {
   } catch (err: unknown) {
     return { ok: false, reason: `cannot start ${file}: ${(err as Error).message}` };
   }
+  startMark('child-spawned');
   let resolveExit: (e: ExitInfo) => void = () => {};
   const exited = new Promise<ExitInfo>((r) => (resolveExit = r));
   const handle: ChildHandle = {

@@ -2,6 +2,7 @@
 // with a detail a person can act on.
 
 import net from 'node:net';
+import { childProcess, nodeHttps } from '../util/builtin.js';
 import { listensOnIpv6 } from '../plan/listening.js';
 import type { PlanHealth } from '../plan/types.js';
 
@@ -132,7 +133,7 @@ async function probeHttp(url: string, expect: number[] | null, timeoutMs: number
 
 /** https health is rare in development; it takes the full client. */
 async function probeHttps(u: URL, url: string, judge: (s: number) => ProbeResult, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
-  const https = await import('node:https');
+  const https = nodeHttps();
   return new Promise((resolve) => {
     const req = https.get(u, { timeout: timeoutMs, signal, rejectUnauthorized: false, agent: false }, (res) => {
       res.resume();
@@ -145,7 +146,7 @@ async function probeHttps(u: URL, url: string, judge: (s: number) => ProbeResult
 
 async function probeCmd(argv: string[], ctx: ProbeContext, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   // Loaded on first use: most sidecars never run a command probe (child_process costs ~6 ms to load).
-  const { spawn } = await import('node:child_process');
+  const { spawn } = childProcess();
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     if (!file) return resolve({ ok: false, detail: 'cmd health has no command' });

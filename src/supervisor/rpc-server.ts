@@ -3,9 +3,10 @@
 // GET /logs?tail=N, POST /restart, POST /stop.
 
 import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { nodeHttp } from '../util/builtin.js';
 import { fnv1a } from '../util/hash.js';
 import { RPC_SOCK } from '../state/dirs.js';
 import type { StateFile } from '../state/types.js';
@@ -23,7 +24,7 @@ export interface RpcHandlers {
   restart(): { accepted: boolean; message: string };
   stop(): void;
   /** Endpoints of one kind of service (the proxy's captured requests): true when it answered. */
-  extra?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
+  extra?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 function unlinkQuiet(p: string): void {
@@ -68,13 +69,14 @@ function bindPath(dir: string): { bind: string; link: string | null } {
 
 export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ close(): Promise<void> }> {
   const { bind, link } = bindPath(dir);
-  const sse = new Set<http.ServerResponse>();
+  const sse = new Set<ServerResponse>();
   const unsubscribe = h.subscribe((s) => {
     const frame = `data: ${JSON.stringify(s)}\n\n`;
     for (const res of sse) res.write(frame);
   });
 
-  const server = http.createServer((req, res) => {
+  // node:http loads here, once the child is spawned: nothing else in a sidecar needs it.
+  const server = nodeHttp().createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://rpc');
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });

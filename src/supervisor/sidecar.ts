@@ -16,6 +16,8 @@ import type { ServiceRecord, ServiceStateName, StateFile, SupervisorRecord } fro
 import { readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { GenerationTracker } from '../sys/kill.js';
 import { verifyChild } from '../sys/trust.js';
+import { childProcess } from '../util/builtin.js';
+import { startMark } from '../util/start-trace.js';
 import { VERSION } from '../version.js';
 import { checkTransition, IllegalTransition } from './lifecycle.js';
 import { OutputLog, ROTATE_BYTES } from './output-log.js';
@@ -194,13 +196,11 @@ function lookupTmuxWindow(sidecar: Sidecar): void {
   const pane = process.env.TMUX_PANE;
   if (!pane || !process.env.TMUX) return;
   setTimeout(() => {
-    void import('node:child_process').then(({ execFile }) =>
-      execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}'], (err, out) => {
-        if (err) return;
-        const [session = '', window = ''] = out.trim().split('\t');
-        sidecar.update({}, { tmux: { session, window, pane } });
-      }),
-    );
+    childProcess().execFile('tmux', ['display-message', '-p', '-t', pane, '#{session_name}\t#{window_id}'], (err, out) => {
+      if (err) return;
+      const [session = '', window = ''] = out.trim().split('\t');
+      sidecar.update({}, { tmux: { session, window, pane } });
+    });
   }, 1500).unref();
 }
 
@@ -263,6 +263,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     }
     throw new Error(`cannot lock ${dir}: ${lock.detail}`);
   }
+  startMark('lock-held');
   if (opts.stillWanted && !opts.stillWanted()) {
     lock.lock.release();
     return 0;
@@ -272,8 +273,11 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   const sidecar = new Sidecar(plan, node, lock.lock.kind);
   // The first write at once: `up` and `down` see a live sidecar with this run's id from now on.
   sidecar.update({});
+  startMark('first-state-written');
   await reapOrphans(prev.kind === 'ok' ? prev.file : undefined, sidecar.marker, (m) => sidecar.say(m));
+  startMark('orphan-scan-done');
   const service = await makeService(sidecar);
+  startMark('service-made');
   sidecar.onLost = (reason) => service.stop(reason);
   const dirWatch = watchStateDir(sidecar);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => service.stop(`${sig} received`));
@@ -287,6 +291,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
   process.on('unhandledRejection', onBug);
   // The child first (run() spawns it before its first await), the control socket right after.
   const running = service.run();
+  startMark('run-called');
   let rpc: { close(): Promise<void> };
   try {
     rpc = await startRpcServer(dir, {
@@ -306,6 +311,7 @@ export async function runSidecar(plan: Plan, key: string, makeService: (s: Sidec
     lock.lock.release();
     throw err;
   }
+  startMark('rpc-bound');
   lookupTmuxWindow(sidecar);
 
   try {
