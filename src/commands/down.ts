@@ -1,10 +1,9 @@
 // `devport down [spec]`: stop everything of the stack; idempotent.
 
-import { JsonLogger } from '../events/json-logger.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import { downStack } from '../stack/down.js';
-import { colorEnabled, palette } from '../util/color.js';
 import { parseDurationFlag, stateDirOf } from './common.js';
+import { stopReporter } from './stop-report.js';
 
 export interface DownCommandOptions {
   file?: string;
@@ -19,21 +18,8 @@ export async function down(opts: DownCommandOptions): Promise<number> {
   const { stateDir } = stateDirOf({ file: opts.file, spec: opts.spec, cwd: process.cwd() });
   const timeoutMs = opts.timeout === undefined ? DEFAULTS.downTimeoutMs : parseDurationFlag('--timeout', opts.timeout);
   const t0 = Date.now();
-  const c = palette(!opts.json && colorEnabled(process.stdout));
-  const logger = opts.json ? new JsonLogger() : undefined;
-  const stopped = await downStack({
-    stateDir,
-    timeoutMs,
-    onStopped: (s) => {
-      if (logger) logger.log({ event: 'stopped', service: s.key, how: s.how });
-      else process.stdout.write(`${c.dim('■')} ${c.bold(s.key)} ${c.dim(s.how)}\n`);
-    },
-    // Reported, never acted on: stderr, so a script reading stdout still sees only what was stopped.
-    onUntrusted: (u) => {
-      if (logger) logger.log({ event: 'untrusted', service: u.key, problem: u.problem });
-      else process.stderr.write(`${c.yellow('warning')}: ${c.bold(u.key)}: ${u.problem}\n`);
-    },
-  });
+  const { logger, c, onStopped, onUntrusted } = stopReporter(opts.json);
+  const stopped = await downStack({ stateDir, timeoutMs, onStopped, onUntrusted });
   // Compose: what a SIGKILLed sidecar left running is stopped; --volumes removes the rest.
   // Only when a compose node ever ran here (its compose.json): a stack without one never calls docker.
   const { recordedProjects, sweepCompose } = await import('../compose/teardown.js');

@@ -40,15 +40,25 @@ class KeyWatch {
 
   /** Where this key is now: a live sidecar with a socket is followed; otherwise the dir is watched. */
   private look(): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.refresh()) return;
+    if (this.live()) this.follow();
+    else this.watchDir();
+  }
+
+  /** Sends what the dir says now; false (and the key is gone) when the dir is. */
+  private refresh(): boolean {
     if (!existsSync(this.dir)) {
       this.close();
       this.gone(this.key);
-      return;
+      return false;
     }
     this.send(readView(path.dirname(this.dir), this.key, this.plans.get()));
-    if (isLocked(this.dir) && existsSync(path.join(this.dir, RPC_SOCK))) this.follow();
-    else this.watchDir();
+    return true;
+  }
+
+  /** A live sidecar with a socket to follow. */
+  private live(): boolean {
+    return isLocked(this.dir) && existsSync(path.join(this.dir, RPC_SOCK));
   }
 
   private follow(): void {
@@ -86,14 +96,8 @@ class KeyWatch {
     this.#pending = true;
     setImmediate(() => {
       this.#pending = false;
-      if (this.#ctl || this.#closed) return;
-      if (!existsSync(this.dir)) {
-        this.close();
-        this.gone(this.key);
-        return;
-      }
-      this.send(readView(path.dirname(this.dir), this.key, this.plans.get()));
-      if (isLocked(this.dir) && existsSync(path.join(this.dir, RPC_SOCK))) this.follow();
+      if (this.#ctl || this.#closed || !this.refresh()) return;
+      if (this.live()) this.follow();
     });
   }
 
