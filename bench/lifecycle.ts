@@ -193,10 +193,60 @@ function tmuxFloor(): Method {
       return performance.now() - t0;
     },
     async down() {
+      // Timed like devport's: until every process of the stack (sidecars, children) is gone.
+      const panes = spawnSync('tmux', ['list-panes', '-s', '-t', 'floor', '-F', '#{pane_pid}'], { env, encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+      const pids = descendantsOf(panes);
+      const t0 = performance.now();
       spawnSync('tmux', ['kill-session', '-t', 'floor'], { env });
+      await untilGone(pids);
+      recordDown('tmux + 20-line node sidecar', last.length, performance.now() - t0);
       await untilPortsClosed(last);
     },
   };
+}
+
+/** pids and all their descendants, from /proc. */
+function descendantsOf(roots: number[]): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) if (out.has(ppid) && !out.has(pid)) (out.add(pid), (grew = true));
+  }
+  return [...out];
+}
+
+const alive = (pid: number) => {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+async function untilGone(pids: number[], timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > end) throw new Error('processes still there');
+    await sleep(2);
+  }
+}
+
+const downTimes = new Map<string, Map<number, number[]>>();
+function recordDown(method: string, n: number, ms: number): void {
+  if (round === 0) return;
+  const byN = downTimes.get(method) ?? new Map<number, number[]>();
+  downTimes.set(method, byN);
+  byN.set(n, [...(byN.get(n) ?? []), ms]);
 }
 
 function pm2(): Method {
@@ -265,6 +315,7 @@ function devport(bin = cli, name = 'devport up --daemon'): Method & { dir: (n: n
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`devport down failed: ${r.stderr}`);
       leftovers.push(stackProcesses(dir).length);
+      recordDown(name, current, ms);
       if (current === 10) downMs.push(ms);
     },
   };
@@ -334,6 +385,16 @@ try {
     const ratio = (other: string) => median(d.map((x, i) => x / (get(other)[i] ?? NaN))).toFixed(2);
     const baseRatio = dpBase ? ` (before: ${median(get(dpBase.name).map((x, i) => x / (get('tmux + 20-line node sidecar')[i] ?? NaN))).toFixed(2)}×)` : '';
     out.push(`| ${n} | ${methods.map((m) => median(get(m.name)).toFixed(0)).join(' | ')} | ${ratio('tmux + 20-line node sidecar')}×${baseRatio} | ${ratio('pm2 (daemon warm)')}× |`);
+  }
+  out.push('');
+  out.push('### down: until every process of the stack is gone (median ms)\n');
+  const downers = methods.filter((m) => downTimes.has(m.name));
+  out.push(`| N | ${downers.map((m) => m.name).join(' | ')} | devport ÷ tmux floor (median of per-round ratios) |`);
+  out.push(`|---|${downers.map(() => '---').join('|')}|---|`);
+  for (const n of SIZES) {
+    const get = (name: string) => downTimes.get(name)?.get(n) ?? [];
+    const d = get(dp.name);
+    out.push(`| ${n} | ${downers.map((m) => median(get(m.name)).toFixed(0)).join(' | ')} | ${median(d.map((x, i) => x / (get('tmux + 20-line node sidecar')[i] ?? NaN))).toFixed(2)}× |`);
   }
   out.push('');
   out.push('### down, ls, memory\n');

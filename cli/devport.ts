@@ -202,6 +202,49 @@ function program(Command: typeof import('commander').Command): Command {
   return p;
 }
 
+/** `up`'s plain forms without commander (up is the one verb whose start everyone waits on). */
+async function fastParseUp(args: string[]): Promise<Handler | undefined> {
+  const { parseArgs } = await import('node:util');
+  const flags = ['dry-run', 'json', 'tmux', 'no-tmux', 'no-keyboard', 'keep-on-failure', 'fresh', 'dashboard'] as const;
+  const options: import('node:util').ParseArgsConfig['options'] = {
+    file: { type: 'string' },
+    daemon: { type: 'boolean', short: 'd' },
+    host: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    profile: { type: 'string', multiple: true },
+    'wait-timeout': { type: 'string' },
+    ...Object.fromEntries(flags.map((f) => [f, { type: 'boolean' as const }])),
+  };
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: args.slice(1), options, allowPositionals: true, strict: true });
+  } catch {
+    return undefined;
+  }
+  const v = parsed.values;
+  // Whatever commander would decide differently (both --tmux and --no-tmux, two specs) goes to commander.
+  if (parsed.positionals.length > 1 || (v.tmux === true && v['no-tmux'] === true)) return undefined;
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const list = (k: string) => (Array.isArray(v[k]) ? (v[k] as string[]) : undefined);
+  const o = {
+    spec: parsed.positionals[0],
+    file: str('file'),
+    dryRun: v['dry-run'] === true,
+    daemon: v.daemon === true,
+    json: v.json === true,
+    tmux: v.tmux === true ? true : v['no-tmux'] === true ? false : undefined,
+    host: str('host'),
+    only: list('only'),
+    profile: list('profile'),
+    waitTimeout: str('wait-timeout'),
+    keyboard: v['no-keyboard'] !== true,
+    keepOnFailure: v['keep-on-failure'] === true,
+    fresh: v.fresh === true,
+    dashboard: v.dashboard === true,
+  };
+  return async () => (await import('../src/commands/up.js')).up(o);
+}
+
 async function fastParse(args: string[]): Promise<Handler | undefined> {
   const { parseArgs } = await import('node:util');
   const verb = args[0];
@@ -239,8 +282,8 @@ async function main(argv: string[]): Promise<void> {
   }
   // `ls` and `down` are called in loops by scripts and agents: their plain forms
   // skip commander too. Anything unusual (--help, a typo) goes through commander.
-  if (args[0] === 'ls' || args[0] === 'down') {
-    const fast = await fastParse(args);
+  if (args[0] === 'ls' || args[0] === 'down' || args[0] === 'up') {
+    const fast = args[0] === 'up' ? await fastParseUp(args) : await fastParse(args);
     if (fast) return runHandler(fast);
   }
   const { Command, CommanderError } = await import('commander');

@@ -50,6 +50,7 @@ export async function supervise(opts: SuperviseOptions): Promise<number> {
     const code = await runSidecar(plan, opts.key, makeService, stillWanted ? { stillWanted } : {});
     // Done once the lock is released: node-pty can hold its pty stream open for
     // a second after the child is gone, and nothing here needs to wait for that.
+    startMark('sidecar-exiting');
     process.exit(code);
   } catch (err: unknown) {
     // In a tmux pane that is about to close, stderr is lost: keep the reason beside the state.

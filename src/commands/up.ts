@@ -3,6 +3,7 @@
 // in it is reported even while another `up` holds the lock.
 
 import { JsonLogger } from '../events/json-logger.js';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { failure, UserError } from '../errors/failure.js';
 import { planEventNodes, renderPlanHuman } from '../plan/render.js';
@@ -11,8 +12,10 @@ import { decideChanges, isEmpty, renderChanges, untrustedLive } from '../stack/c
 import { createPlanner } from '../stack/planner.js';
 import { readRunningPlan } from '../stack/running-plan.js';
 import { inventory } from '../state/inventory.js';
+import { acquireLock } from '../state/lock.js';
 import { colorEnabled, palette } from '../util/color.js';
 import { parseDurationFlag, resolveSpecPath, splitList } from './common.js';
+import { startMark } from '../util/start-trace.js';
 
 export interface UpOptions {
   file?: string;
@@ -38,14 +41,27 @@ function checkHost(host: string | undefined): void {
 }
 
 export async function up(opts: UpOptions): Promise<number> {
+  startMark('up-start');
   const cwd = process.cwd();
   // Every flag is checked before anything is planned or started (a dry run included).
   checkHost(opts.host);
   const waitTimeoutMs = opts.waitTimeout === undefined ? undefined : parseDurationFlag('--wait-timeout', opts.waitTimeout);
   const planner = createPlanner(resolveSpecPath({ file: opts.file, spec: opts.spec, cwd }), { env: process.env, host: opts.host, only: splitList(opts.only), profiles: splitList(opts.profile), dashboard: opts.dashboard === true });
+  // The common case plans once: the stack lock is free, so it is taken first and the plan made
+  // under it. Held (another `up` runs), the spec is still checked first, so a mistake in it is
+  // reported before "already running"; a dry run and a first `up` (no .devport/ yet) never lock here.
+  const early = opts.dryRun || !existsSync(planner.stateDir) ? undefined : await acquireLock(planner.stateDir, 0);
+  const held = early?.ok ? early.lock : undefined;
   // Ports this stack already holds stay its own (a dry run beside a running stack shows the live ones).
-  const planned = await planner.plan();
-  if (!planned.ok) throw new UserError(planned.failures);
+  let planned;
+  try {
+    planned = await planner.plan();
+    if (!planned.ok) throw new UserError(planned.failures);
+  } catch (err) {
+    held?.release();
+    throw err;
+  }
+  startMark('up-planned');
   if (opts.dryRun) {
     const plan = planned.plan;
     if (opts.json) {
@@ -74,6 +90,7 @@ export async function up(opts: UpOptions): Promise<number> {
     keyboard: opts.keyboard !== false && !opts.daemon,
     keepOnFailure: opts.keepOnFailure === true,
     fresh: opts.fresh === true,
+    ...(held ? { held: { lock: held, planned } } : {}),
   });
 }
 

@@ -15,6 +15,7 @@ import { GenerationTracker, safeKill, sleep } from '../sys/kill.js';
 import { isRunning, readStat, ticksAt, type Generation } from '../sys/procfs.js';
 import { isLockHelperOf, isSidecarOf, verifyChild } from '../sys/trust.js';
 import { serviceMarker } from '../state/marker.js';
+import { startMark } from '../util/start-trace.js';
 
 export interface Stopped {
   key: string;
@@ -94,6 +95,7 @@ async function stopWave(list: readonly Live[], deadline: number, force: AbortSig
 }
 
 export async function downStack(opts: DownOptions): Promise<Stopped[]> {
+  startMark('down-start');
   const projectDir = path.dirname(opts.stateDir);
   const all = inventory(opts.stateDir).filter((e) => (!opts.keys || opts.keys.includes(e.key)) && ofRun(e, opts.runId));
   const stopped: Stopped[] = [];
@@ -110,6 +112,7 @@ export async function downStack(opts: DownOptions): Promise<Stopped[]> {
     else opts.onUntrusted?.({ key: e.key, problem: `.devport/${e.key} is locked by a process devport cannot verify as its sidecar${e.state ? ` (state.json says pid ${e.state.supervisor.pid})` : ''}: not signalled` });
   }
   const deadline = Date.now() + opts.timeoutMs;
+  startMark('down-verified');
 
   // Dependents first: reverse of the start waves recorded by each sidecar.
   const waves = dependencyWaves(live.map((l) => ({ key: l.entry.key, dependsOn: (l.entry.state?.supervisor.depends_on ?? []).map((k) => ({ key: k })) }))).reverse();
@@ -129,6 +132,7 @@ export async function downStack(opts: DownOptions): Promise<Stopped[]> {
     const holder = lockHolder(l.entry.dir);
     if (isLockHelperOf(holder, l.entry.dir)) safeKill(holder, 'SIGKILL');
   }
+  startMark('down-sidecars-gone');
   const killDeadline = Date.now() + 2000;
   while (stragglers.some((l) => isLocked(l.entry.dir) || isRunning(l.pid)) && Date.now() < killDeadline) await sleep(5);
 
@@ -153,7 +157,9 @@ export async function downStack(opts: DownOptions): Promise<Stopped[]> {
     else if (found.length > 0) report({ key: e.key, how: `reaped ${found.length} orphaned process(es) of a dead supervisor` });
   }
 
+  startMark('down-reaped');
   await closeTmux(opts.stateDir, projectDir, all);
+  startMark('down-tmux-closed');
   return stopped;
 }
 

@@ -28,6 +28,7 @@ import { preflight, progressMode, startNodes } from './start-nodes.js';
 import { upLogLine } from './summary.js';
 import { tmuxAvailable } from './tmux.js';
 import { forRun, makeContext, type RunUpOptions, type UpContext } from './up-context.js';
+import { startMark } from '../util/start-trace.js';
 
 export type { RunUpOptions } from './up-context.js';
 
@@ -51,11 +52,13 @@ export async function runUp(planner: Planner, opts: RunUpOptions): Promise<numbe
   const logger: Logger | undefined = opts.json ? new JsonLogger((t) => out.write(t)) : undefined;
   let release: (() => void) | undefined;
   try {
-    const lock = await lockStack(planner.stateDir);
+    const lock = opts.held?.lock ?? (await lockStack(planner.stateDir));
     release = () => lock.release();
+    startMark('up-locked');
     // Under the lock: the ports a running stack holds are claimed now, and nobody else starts anything.
-    const planned = await planner.plan();
+    const planned = opts.held?.planned ?? (await planner.plan());
     if (!planned.ok) throw new UserError(planned.failures);
+    startMark('up-replanned');
     const live = inventory(planner.stateDir).filter((e) => e.alive);
     // Docker and its compose CLI, checked before anything starts (a stack without compose nodes runs nothing here).
     const { composePreflight } = await import('../compose/preflight.js');
@@ -112,6 +115,7 @@ async function startFresh(ctx: UpContext, planner: Planner, planned: Planned, t0
   logger?.log({ event: 'plan', spec: live.spec, tmux_session: live.tmuxSession, isolation_id: live.isolationId, waves: live.waves, services: planEventNodes(live), stack_env_names: Object.keys(live.stackEnv), dry_run: false });
   const n = keys.length;
   if (!opts.json) out.write(`${c.bold('devport up')} ${c.dim(`${n} service${n === 1 ? '' : 's'} · ${ctx.useTmux ? `tmux session ${live.tmuxSession}` : 'no tmux'}`)}\n`);
+  startMark('up-preflight-done');
   const started = await startNodes(ctx, live, keys, progressMode(ctx, false), t0);
   const result = started.result;
 
@@ -127,6 +131,7 @@ async function startFresh(ctx: UpContext, planner: Planner, planned: Planned, t0
     throw new UserError(failures);
   }
 
+  startMark('up-ready');
   const elapsed = Date.now() - t0;
   reportReady(ctx, live, elapsed, { daemon: opts.daemon });
   if (opts.daemon) {

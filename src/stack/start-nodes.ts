@@ -13,6 +13,7 @@ import { canRedraw } from '../util/text.js';
 import { createProgress } from './progress.js';
 import { onlyNodes, type UpContext } from './up-context.js';
 import { waitForStack, type WaitResult } from './wait.js';
+import { startMark } from '../util/start-trace.js';
 
 /**
  * What stops a start before anything is touched: env_out that cannot be written (then not even a
@@ -48,7 +49,9 @@ export async function startNodes(ctx: UpContext, plan: Plan, keys: readonly stri
   const part = onlyNodes(plan, keys);
   const logStart = new Map(part.nodes.map((n) => [n.key, logSize(path.join(plan.stateDir, n.key))]));
   if (part.nodes.length === 0) return { result: { ok: true }, planFile, logStart };
+  startMark('up-planfile-written');
   const launched = launchSidecars(plan, planFile, part.nodes, ctx.useTmux);
+  startMark('up-launched');
   if (!launched.ok) return { result: { ok: false, reason: 'failed', failures: launched.failures }, planFile, logStart };
   const progress = createProgress({ mode, color: ctx.color, t0, logger: ctx.logger, out: ctx.out, nodes: part.nodes });
   const result = await waitForStack(part, { timeoutMs: ctx.opts.waitTimeoutMs, signal: ctx.interrupts.graceful.signal, onChange: (node, s) => progress.change(node, s) });

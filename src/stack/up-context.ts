@@ -7,6 +7,8 @@ import type { Plan } from '../plan/types.js';
 import { palette, type Palette } from '../util/color.js';
 import type { Interrupts } from './interrupts.js';
 import type { Output } from './output.js';
+import type { HeldLock } from '../state/lock.js';
+import type { PlanOutcome } from './planner.js';
 
 export interface RunUpOptions {
   json: boolean;
@@ -19,6 +21,8 @@ export interface RunUpOptions {
   /** --fresh: remove the stack's compose containers and volumes before it starts. */
   fresh?: boolean;
   downTimeoutMs?: number;
+  /** The stack lock, taken by `up` before it planned, and that plan (made under it). */
+  held?: { lock: HeldLock; planned: PlanOutcome };
 }
 
 export interface UpContext {

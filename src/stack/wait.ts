@@ -6,7 +6,7 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { failure, type Failure } from '../errors/failure.js';
 import type { Plan, PlanNode } from '../plan/types.js';
-import { OUTPUT_LOG, SIDECAR_LOG } from '../state/dirs.js';
+import { OUTPUT_LOG, SIDECAR_LOG, STATE_FILE } from '../state/dirs.js';
 import { lockedDirs } from '../state/lock.js';
 import { stateFileOf, stateOfRun } from '../state/read.js';
 import type { ServiceRecord } from '../state/types.js';
@@ -117,34 +117,40 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
     };
     const onAbort = () => finish({ ok: false, reason: 'interrupted' });
 
-    const check = () => {
+    /**
+     * One look at every state (each parsed once per version, see readState). `withLocks`: also
+     * which sidecars live, which only the poll asks (a flock attempt per sidecar); a state
+     * change alone cannot show a sidecar's death.
+     */
+    const check = (withLocks: boolean) => {
       if (settled) return;
       const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
       // States first, then locks: a sidecar locks before it writes, so a state
       // without a lock means a dead sidecar, never one that started in between.
       const files = plan.nodes.map((n) => stateFileOf(path.join(plan.stateDir, n.key)));
-      // Only sidecars that wrote a state of this run (they hold their lock by then) are probed:
-      // a probe never takes a lock a starting sidecar is about to take.
-      const live = lockedDirs(dirs.filter((_, i) => files[i]?.supervisor.run_id === plan.runId));
+      const states = plan.nodes.map((node, i) => stateOfRun(files[i], plan.runId));
+      // Only sidecars not yet ready that wrote a state of this run (they hold their lock by then)
+      // are probed: a probe never takes a lock a starting sidecar is about to take.
+      const live = withLocks ? lockedDirs(dirs.filter((_, i) => files[i]?.supervisor.run_id === plan.runId && !(states[i] && isReady(plan.nodes[i] as PlanNode, states[i])))) : undefined;
       const failures: Failure[] = [];
       let ready = 0;
       for (const [i, node] of plan.nodes.entries()) {
         const dir = path.join(plan.stateDir, node.key);
-        const file = files[i];
         // A state.json of an earlier run says nothing about this one.
-        const s = stateOfRun(file, plan.runId);
+        const s = states[i];
         const sig = s ? `${s.state}|${s.health?.detail ?? ''}|${s.restarts}` : '';
         if (last.get(node.key) !== sig) {
           last.set(node.key, sig);
           opts.onChange(node, s);
         }
-        if (live.has(dir)) everAlive.add(node.key);
+        if (live?.has(dir)) everAlive.add(node.key);
         if (s && isReady(node, s)) {
           ready++;
           continue;
         }
         const f = s ? failureOf(plan, node, s) : undefined;
         if (f) failures.push(f);
+        else if (!live) continue;
         else if (!live.has(dir) && (everAlive.has(node.key) || s)) {
           failures.push(
             failure('SERVICE_UNHEALTHY', `the supervisor of "${node.key}" exited`, {
@@ -188,16 +194,27 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
 
     if (opts.signal.aborted) return resolve({ ok: false, reason: 'interrupted' });
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    // A sidecar writes state.json by rename: its events (not output.log's, not sidecar.log's)
+    // wake one look, however many arrive in a burst.
+    let queued = false;
+    const onEvent = (_: string, name: string | Buffer | null) => {
+      if (queued || (name !== null && String(name) !== STATE_FILE)) return;
+      queued = true;
+      setImmediate(() => {
+        queued = false;
+        check(false);
+      });
+    };
     for (const n of plan.nodes) {
       const dir = path.join(plan.stateDir, n.key);
       try {
-        if (existsSync(dir)) watchers.push(watch(dir, { persistent: false }, check));
+        if (existsSync(dir)) watchers.push(watch(dir, { persistent: false }, onEvent));
       } catch {
         /* the poll covers it */
       }
     }
     // The poll: sidecars that die, dirs created after we looked, timeouts.
-    timer = setInterval(check, 50);
-    check();
+    timer = setInterval(() => check(true), 50);
+    check(true);
   });
 }

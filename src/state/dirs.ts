@@ -116,7 +116,8 @@ export function scanStateDir(stateDir: string): DirEntryInfo[] {
     if (d.isLink && d.name.includes('.')) continue;
     out.push({ key: d.name, problem: d.isDir ? untrustedDir(path.join(stateDir, d.name)) : 'is a symbolic link' });
   }
-  return out.sort((a, b) => a.key.localeCompare(b.key));
+  // Code-unit order: localeCompare's first call loads ICU's collator, 5 ms of every ls/down/up.
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** The keys that have a trustworthy state directory (not the same as live services). */

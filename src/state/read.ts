@@ -2,6 +2,7 @@
 // a regular file (no FIFO, no symlink), at most STATE_MAX_BYTES, and it must
 // match the state schema — otherwise it is reported, never trusted.
 
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { checkJson } from '../util/json-check.js';
 import { readRegularFile } from '../util/read-file.js';
@@ -14,8 +15,41 @@ export const STATE_MAX_BYTES = 256 * 1024;
 
 export type StateRead = { kind: 'ok'; file: StateFile } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
 
+/**
+ * The last read of each state.json, by the file's identity. A sidecar writes by rename (a new
+ * inode each time), and any other write moves ctime: an unchanged identity is an unchanged file,
+ * so a reader that looks often (up's wait, the proxy, the dashboard) parses and checks each
+ * version once. The kept value is frozen: callers share it.
+ */
+const cache = new Map<string, { id: string; read: StateRead }>();
+
+function identity(file: string): string | undefined {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  return st?.isFile() ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : undefined;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 export function readState(dir: string): StateRead {
-  const r = readRegularFile(path.join(dir, STATE_FILE), { maxBytes: STATE_MAX_BYTES, noFollow: true });
+  const file = path.join(dir, STATE_FILE);
+  const id = identity(file);
+  const known = cache.get(file);
+  if (id !== undefined && known?.id === id) return known.read;
+  const read = readStateNow(file, dir);
+  // Kept only when the file was the same before and after the read (not replaced meanwhile).
+  if (id !== undefined && identity(file) === id) cache.set(file, { id, read: deepFreeze(read) });
+  else cache.delete(file);
+  return read;
+}
+
+function readStateNow(stateFile: string, dir: string): StateRead {
+  const r = readRegularFile(stateFile, { maxBytes: STATE_MAX_BYTES, noFollow: true });
   if (!r.ok) return r.reason === 'missing' ? { kind: 'missing' } : { kind: 'invalid', reason: `state.json ${r.detail}` };
   let value: unknown;
   try {

@@ -9,6 +9,8 @@ import type { PlanHealth } from '../plan/types.js';
 export interface ProbeResult {
   ok: boolean;
   detail: string;
+  /** Nothing listened on the port at any address probed (each refused the connection, or /proc showed no listener). */
+  free?: boolean;
 }
 
 export interface ProbeContext {
@@ -70,12 +72,16 @@ async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSigna
   const all = tcpTargets(ctx.host);
   const targets = lastOpen !== undefined && all.includes(lastOpen) ? [lastOpen, ...all.filter((h) => h !== lastOpen)] : all;
   let firstErr: string | undefined;
+  let free = true;
   for (const h of targets) {
     // Nothing listens on IPv6: no connect (and no IPv6 parsing) needed to know. /proc/net/tcp6
-    // costs ~2 ms to read, so a service that is still starting is checked at most every 100 ms.
+    // costs ~1-2 ms to read, so a service that is still starting is checked at most every 100 ms.
     if (h.includes(':')) {
       const now = Date.now();
-      if (now - lastV6Check < 100 && lastOpen === undefined) continue;
+      if (now - lastV6Check < 100 && lastOpen === undefined) {
+        free = false;
+        continue;
+      }
       lastV6Check = now;
       if (listensOnIpv6(port) === false) continue;
     }
@@ -84,10 +90,14 @@ async function probeTcp(ctx: ProbeContext, timeoutMs: number, signal: AbortSigna
       lastOpen = h;
       return { ok: true, detail: `tcp ${h.includes(':') ? `[${h}]` : h}:${port} open` };
     }
+    if (err !== 'connection refused') free = false;
     firstErr ??= err;
-    if (signal.aborted) break;
+    if (signal.aborted) {
+      free = false;
+      break;
+    }
   }
-  return { ok: false, detail: `tcp :${port}: ${firstErr ?? 'not open'}` };
+  return { ok: false, detail: `tcp :${port}: ${firstErr ?? 'not open'}`, free };
 }
 
 /** One GET over a raw socket, reading only the status line: no agent, no parser, no DNS for localhost. */
@@ -128,7 +138,7 @@ async function probeHttp(url: string, expect: number[] | null, timeoutMs: number
     last = r;
     if (r !== 'connection refused') break;
   }
-  return { ok: false, detail: `GET ${url}: ${last}` };
+  return { ok: false, detail: `GET ${url}: ${last}`, free: last === 'connection refused' };
 }
 
 /** https health is rare in development; it takes the full client. */

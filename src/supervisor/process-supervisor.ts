@@ -22,6 +22,9 @@ import { Mailbox } from './mailbox.js';
 import type { Service, Sidecar } from './sidecar.js';
 import type { Change, FileWatcher } from './watch.js';
 
+/** How long a starting service's failing probes stay unwritten (see healthLoop). */
+const QUIET_START_MS = 1000;
+
 const STEADY_FAILURES_TO_UNHEALTHY = 2;
 
 /** Why a service stopped when no child was running: what it was doing then. */
@@ -178,6 +181,7 @@ export class ProcessSupervisor implements Service {
   }
 
   private async shutdown(reason: string): Promise<void> {
+    startMark('stop-begun');
     const before = this.#life;
     this.enter({ state: 'stopping', reason });
     const child = this.#child;
@@ -191,6 +195,7 @@ export class ProcessSupervisor implements Service {
         skipGrace: this.#skipGrace.signal,
       });
       this.#lastExit = outcome.exit ?? this.#lastExit;
+      startMark('child-stopped');
       this.sc.say(`stopped: ${outcome.reason}`);
     } else {
       // No child, but a build or probe may be running: nothing of the service outlives the sidecar.
@@ -558,13 +563,18 @@ export class ProcessSupervisor implements Service {
     // 10 ms, and one that takes a second is seen at most ~10 % late. A refused connect costs a
     // Node sidecar 1-2 ms of CPU; probing every 10 ms for a second cost ten sidecars, starting
     // together on 2 cores, what their children needed to boot (bench/RESULTS.md, sidecar-profile).
+    // Once a probe has found the port free after this child started, the listener that answers
+    // later is the child's (or one racing it for that port, which then fails to bind and exits):
+    // no /proc walk for its owner, which cost ~4 ms of CPU at every start.
+    let seenFree = false;
     for (;;) {
       let r = await probe(h, ctx, signal);
       startMark(r.ok ? 'probe-ok' : 'probe-refused');
       if (current() !== 'starting') return;
+      if (r.free === true) seenFree = true;
       // Only this child can make its service healthy: not while it is gone, not through another program on its port.
       if (r.ok && !this.childRunning(child)) return;
-      if (r.ok && this.probesOwnPort()) {
+      if (r.ok && !seenFree && this.probesOwnPort()) {
         const other = this.foreignHolder(child);
         if (other) r = { ok: false, detail: `port ${other.port} answers, but ${other.command || 'another process'} (pid ${other.pid}) holds it, not this service's child` };
       }
@@ -580,7 +590,10 @@ export class ProcessSupervisor implements Service {
         this.sc.say(`not healthy after ${h.timeoutMs} ms: ${r.detail}`);
         break;
       }
-      this.noteHealth(r);
+      // Nothing listening yet in the first second is every start's normal ("starting" says it):
+      // written after that, when it explains a slow start; any other answer (a 500) at once.
+      // Each write wakes `up` and costs the sidecar ~1 ms.
+      if (r.free !== true || Date.now() - child.spawnedAt >= QUIET_START_MS) this.noteHealth(r);
       const wait = Math.min(h.intervalMs, Math.max(10, (Date.now() - child.spawnedAt) / 10));
       await sleep(h.type === 'process' ? Math.min(h.intervalMs, Math.max(10, h.settleMs - (Date.now() - child.spawnedAt))) : wait, signal);
     }

@@ -32,8 +32,18 @@ function typeOf(v: unknown): string {
   return typeof v;
 }
 
+const resolved = new WeakMap<JsonSchema, Map<string, JsonSchema>>();
+
 /** The schema a `#/…` pointer names in `root` (a mistake in devport's own schema throws). */
 function resolveRef(root: JsonSchema, ref: string): JsonSchema {
+  let known = resolved.get(root);
+  if (!known) resolved.set(root, (known = new Map()));
+  let node = known.get(ref);
+  if (!node) known.set(ref, (node = resolvePointer(root, ref)));
+  return node;
+}
+
+function resolvePointer(root: JsonSchema, ref: string): JsonSchema {
   if (!ref.startsWith('#')) throw new Error(`json-check: only $refs within the schema are supported, not ${ref}`);
   let node: unknown = root;
   for (const part of ref.slice(1).split('/').slice(1)) {

@@ -9,7 +9,9 @@ export function startMark(name: string): void {
   const file = process.env.DEVPORT_START_TRACE;
   if (!file) return;
   const cpu = process.cpuUsage();
-  appendFileSync(file, `${process.pid} ${name} ${performance.now().toFixed(2)} ${((cpu.user + cpu.system) / 1000).toFixed(2)}\n`);
+  const now = performance.now();
+  // The last column is the epoch ms: marks of several processes on one timeline.
+  appendFileSync(file, `${process.pid} ${name} ${now.toFixed(2)} ${((cpu.user + cpu.system) / 1000).toFixed(2)} ${(performance.timeOrigin + now).toFixed(1)}\n`);
 }
 
 /** Node's own milestones (ms since the process began), once, before the first mark of ours. */
