@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readState, STATE_CACHE_SETTLE_MS } from '../src/state/read.js';
 import { readStat } from '../src/sys/procfs.js';
 import { verifyChild } from '../src/sys/trust.js';
 import { CLI, httpServer, lsOf, Rig, waitFor } from './rig.js';
@@ -133,6 +134,49 @@ describe('state files that would hang, flood or fool a reader', () => {
     assert.match(d.stdout, /stopped 3 services/);
     assert.ok(Date.now() - t0 < 15_000);
     for (const pid of pids) assert.equal(readStat(pid) === undefined || readStat(pid)?.state === 'Z', true, `pid ${pid} left`);
+  });
+});
+
+describe('the reader that keeps what it parsed', () => {
+  // readState keeps each parsed state.json by the file's identity (up's wait loop reads
+  // every state at every event): no change, however small, may be served from that.
+  test('a state.json changed in place (same size), swapped for a symlink or forged after a good read is read again', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'devport-read-')), 's0');
+    mkdirSync(dir);
+    const file = path.join(dir, 'state.json');
+    const good = readFileSync(path.join(HERE, 'fixtures', 'state-s0.json'), 'utf8');
+    // A state is kept once its timestamps are older than a clock tick could blur.
+    const settled = () => waitFor('state.json settled', () => Date.now() - statSync(file).ctimeMs > STATE_CACHE_SETTLE_MS, 2000);
+    try {
+      writeFileSync(file, good);
+      await settled();
+      const first = readState(dir);
+      assert.equal(first.kind, 'ok');
+      assert.equal(readState(dir), first, 'an unchanged file is not parsed again');
+      assert.throws(() => {
+        if (first.kind === 'ok') (first.file.state as { port: number }).port = 1;
+      }, TypeError, 'what readers share is frozen');
+      // Same length, another healthy port: rewritten in place (same inode).
+      const moved = good.replace('"port": 27492', '"port": 27493');
+      assert.equal(moved.length, good.length);
+      writeFileSync(file, moved);
+      const second = readState(dir);
+      assert.equal(second.kind === 'ok' && second.file.state.port, 27493);
+      await settled();
+      assert.equal(readState(dir).kind, 'ok');
+      // Forged: the same size again, no longer the schema's.
+      writeFileSync(file, good.replace('"healthy"', '"HEALTHY"'));
+      assert.equal(readState(dir).kind, 'invalid');
+      rmSync(file);
+      symlinkSync(path.join(HERE, 'fixtures', 'state-s0.json'), file);
+      const linked = readState(dir);
+      assert.equal(linked.kind, 'invalid');
+      assert.match(linked.kind === 'invalid' ? linked.reason : '', /symbolic link/);
+      rmSync(file);
+      assert.equal(readState(dir).kind, 'missing');
+    } finally {
+      rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });
 

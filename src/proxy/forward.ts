@@ -5,7 +5,7 @@
 // per request), which in turn beats http-proxy-3 (bench/proxy).
 
 import type http from 'node:http';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { BodyTap } from './body-tap.js';
 import type { Capture } from './capture.js';
 
@@ -35,12 +35,26 @@ export interface ForwardContext {
 
 const pools = new Map<string, Pool>();
 
+/**
+ * undici's Pool alone, not its index (fetch, WebSocket, caches, mocks: ~4.5 MB of heap), and only
+ * once a request needs it (its HTTP parser, a WebAssembly module, compiles as it loads): a proxy
+ * that has forwarded nothing yet holds none of it.
+ */
+let PoolImpl: typeof Pool | undefined;
+let loading: Promise<void> | undefined;
+
+function loadPool(): Promise<void> {
+  return (loading ??= import('undici/lib/dispatcher/pool.js').then((m) => {
+    PoolImpl = m.default;
+  }));
+}
+
 /** One keep-alive pool per upstream: without reuse every request pays a TCP handshake (and TIME_WAIT). */
-export function poolFor(host: string, port: number): Pool {
+function poolFor(Impl: typeof Pool, host: string, port: number): Pool {
   const id = `${host}:${port}`;
   let p = pools.get(id);
   if (!p) {
-    p = new Pool(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 4000 });
+    p = new Impl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, { connections: 256, pipelining: 1, keepAliveTimeout: 4000 });
     pools.set(id, p);
   }
   return p;
@@ -157,6 +171,15 @@ export function forwardCb(
   onDone: (o: ForwardOutcome) => void,
   cap?: Capture,
 ): void {
+  const Impl = PoolImpl;
+  if (!Impl) {
+    // The first request waits for undici; one whose client left meanwhile is not sent.
+    void loadPool().then(
+      () => (res.destroyed ? onDone({ kind: 'aborted' }) : forwardCb(req, res, t, ctx, declineOn404, onDone, cap)),
+      (err: unknown) => onDone({ kind: 'unreachable', code: `undici did not load: ${String(err)}` }),
+    );
+    return;
+  }
   let settled = false;
   let declined = false;
   let status = 0;
@@ -177,7 +200,7 @@ export function forwardCb(
   });
   // undici takes an async iterable as a body (its types list only streams and buffers).
   const body = hasBody(req) ? (cap ? (teeBody(req, cap.requestBody()) as unknown as http.IncomingMessage) : req) : null;
-  poolFor(t.host, t.port).dispatch(
+  poolFor(Impl, t.host, t.port).dispatch(
     { origin: undefined, method: (req.method ?? 'GET') as 'GET', path: t.path, headers: upstreamHeaders(req, t, ctx), body },
     {
       onConnect(a: (err?: Error) => void) {

@@ -4,7 +4,6 @@
 
 import http from 'node:http';
 import type net from 'node:net';
-import { createProxyServer } from 'http-proxy-3';
 import type { PlanNode, PlanRoute } from '../plan/types.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import type { AccessLog } from './access-log.js';
@@ -94,11 +93,14 @@ function httpTarget(spec: Extract<PlanRoute, { type: 'http' }>, rest: string): T
   };
 }
 
+type WsProxy = import('http-proxy-3').ProxyServer;
+
 export class Router {
   readonly server: http.Server;
   readonly #routes: Route[];
   readonly #sockets = new Set<net.Socket>();
-  readonly #ws = createProxyServer({ ws: true, xfwd: true });
+  /** http-proxy-3 carries WebSockets only: loaded at the first upgrade (~4 MB a proxy without one never pays). */
+  #ws: Promise<WsProxy> | undefined;
   /** Per upgrade in flight: records the status (and headers) the upstream answered its handshake with. */
   readonly #wsStatus = new WeakMap<http.IncomingMessage, (status: number, raw: string[]) => void>();
   #port = 0;
@@ -115,14 +117,21 @@ export class Router {
     // Long uploads and long-lived responses (SSE, long polls) are not cut short.
     this.server.requestTimeout = 0;
     this.server.keepAliveTimeout = 30_000;
-    this.#ws.on('error', () => {});
-    // 'upgrade' is the upstream's 101; 'response' is any other answer, relayed to the client as it is.
-    this.#ws.on('proxyReqWs', (proxyReq, req) => {
-      const note = this.#wsStatus.get(req);
-      if (!note) return;
-      proxyReq.once('upgrade', (r: http.IncomingMessage) => note(101, r.rawHeaders));
-      proxyReq.once('response', (r: http.IncomingMessage) => note(r.statusCode ?? 502, r.rawHeaders));
-    });
+  }
+
+  private wsProxy(): Promise<WsProxy> {
+    return (this.#ws ??= import('http-proxy-3').then(({ createProxyServer }): WsProxy => {
+      const ws: WsProxy = createProxyServer({ ws: true, xfwd: true });
+      ws.on('error', () => {});
+      // 'upgrade' is the upstream's 101; 'response' is any other answer, relayed to the client as it is.
+      ws.on('proxyReqWs', (proxyReq, req) => {
+        const note = this.#wsStatus.get(req);
+        if (!note) return;
+        proxyReq.once('upgrade', (r: http.IncomingMessage) => note(101, r.rawHeaders));
+        proxyReq.once('response', (r: http.IncomingMessage) => note(r.statusCode ?? 502, r.rawHeaders));
+      });
+      return ws;
+    }));
   }
 
   listen(host: string, port: number): Promise<void> {
@@ -402,7 +411,8 @@ export class Router {
     req.url = target.path;
     req.headers[HOPS_HEADER] = String(hops);
     req.headers['x-forwarded-host'] = req.headers.host ?? '';
-    this.#ws.ws(
+    const ws = await this.wsProxy();
+    ws.ws(
       req,
       socket,
       head,

@@ -4,7 +4,6 @@
 
 import type http from 'node:http';
 import path from 'node:path';
-import serveStatic from 'serve-static';
 
 export type StaticOutcome = 'served' | 'declined' | 'forbidden';
 
@@ -12,10 +11,14 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse, next: (err?
 
 const handlers = new Map<string, Handler>();
 
-function handlerFor(root: string): Handler {
+/** serve-static (with its MIME table, ~4 MB of heap) loads at the first static request, not in every proxy. */
+let serveStatic: Promise<typeof import('serve-static')> | undefined;
+
+async function handlerFor(root: string): Promise<Handler> {
   let h = handlers.get(root);
   if (!h) {
-    h = serveStatic(root, { index: ['index.html'], fallthrough: true, redirect: true, dotfiles: 'ignore' }) as unknown as Handler;
+    serveStatic ??= import('serve-static').then((m) => m.default);
+    h = (await serveStatic)(root, { index: ['index.html'], fallthrough: true, redirect: true, dotfiles: 'ignore' }) as unknown as Handler;
     handlers.set(root, h);
   }
   return h;
@@ -50,12 +53,14 @@ export function serveFile(req: http.IncomingMessage, res: http.ServerResponse, r
   const original = req.url;
   r.originalUrl = original;
   req.url = rel;
-  const serve = (): Promise<StaticOutcome> =>
-    new Promise((resolve) => {
-      handlerFor(root)(req, res, () => resolve('declined'));
+  const serve = async (): Promise<StaticOutcome> => {
+    const handler = await handlerFor(root);
+    return new Promise((resolve) => {
+      handler(req, res, () => resolve('declined'));
       res.once('finish', () => resolve('served'));
       res.once('close', () => resolve('served'));
     });
+  };
   return serve()
     .then(async (o) => {
       if (o !== 'declined' || !spa || (req.method !== 'GET' && req.method !== 'HEAD') || !looksLikePage(req, relPath)) return o;

@@ -23,9 +23,16 @@ export type StateRead = { kind: 'ok'; file: StateFile } | { kind: 'missing' } | 
  */
 const cache = new Map<string, { id: string; read: StateRead }>();
 
-function identity(file: string): string | undefined {
+/**
+ * A file changed this recently is not kept: timestamps may be as coarse as a clock tick, so a
+ * second same-size write in place within one could keep its identity (git's "racy" entries).
+ */
+export const STATE_CACHE_SETTLE_MS = 50;
+
+function identity(file: string): { id: string; settled: boolean } | undefined {
   const st = lstatSync(file, { throwIfNoEntry: false });
-  return st?.isFile() ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : undefined;
+  if (!st?.isFile()) return undefined;
+  return { id: `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`, settled: Date.now() - Math.max(st.mtimeMs, st.ctimeMs) > STATE_CACHE_SETTLE_MS };
 }
 
 function deepFreeze<T>(v: T): T {
@@ -38,12 +45,12 @@ function deepFreeze<T>(v: T): T {
 
 export function readState(dir: string): StateRead {
   const file = path.join(dir, STATE_FILE);
-  const id = identity(file);
+  const before = identity(file);
   const known = cache.get(file);
-  if (id !== undefined && known?.id === id) return known.read;
+  if (before !== undefined && known?.id === before.id) return known.read;
   const read = readStateNow(file, dir);
-  // Kept only when the file was the same before and after the read (not replaced meanwhile).
-  if (id !== undefined && identity(file) === id) cache.set(file, { id, read: deepFreeze(read) });
+  // Kept only when settled, and the same file before and after the read (not replaced meanwhile).
+  if (before?.settled && identity(file)?.id === before.id) cache.set(file, { id: before.id, read: deepFreeze(read) });
   else cache.delete(file);
   return read;
 }
