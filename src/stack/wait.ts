@@ -9,7 +9,7 @@ import type { Plan, PlanNode } from '../plan/types.js';
 import { OUTPUT_LOG, SIDECAR_LOG, STATE_FILE } from '../state/dirs.js';
 import { lockedDirs } from '../state/lock.js';
 import { stateFileOf, stateOfRun } from '../state/read.js';
-import type { ServiceRecord } from '../state/types.js';
+import type { ServiceRecord, StateFile } from '../state/types.js';
 import { tailLines } from '../supervisor/output-log.js';
 import { stripAnsi } from '../util/color.js';
 
@@ -117,17 +117,19 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
     };
     const onAbort = () => finish({ ok: false, reason: 'interrupted' });
 
+    const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
+    // The last state read of each node: an event re-reads only the node it names.
+    const files: (StateFile | undefined)[] = plan.nodes.map(() => undefined);
     /**
-     * One look at every state (each parsed once per version, see readState). `withLocks`: also
-     * which sidecars live, which only the poll asks (a flock attempt per sidecar); a state
-     * change alone cannot show a sidecar's death.
+     * One look at the states (`only`: those nodes', else all; each parsed once per version, see
+     * readState). `withLocks`: also which sidecars live, which only the poll asks (a flock attempt
+     * per sidecar); a state change alone cannot show a sidecar's death.
      */
-    const check = (withLocks: boolean) => {
+    const check = (withLocks: boolean, only?: ReadonlySet<number>) => {
       if (settled) return;
-      const dirs = plan.nodes.map((n) => path.join(plan.stateDir, n.key));
       // States first, then locks: a sidecar locks before it writes, so a state
       // without a lock means a dead sidecar, never one that started in between.
-      const files = plan.nodes.map((n) => stateFileOf(path.join(plan.stateDir, n.key)));
+      for (const [i, dir] of dirs.entries()) if (!only || only.has(i)) files[i] = stateFileOf(dir);
       const states = plan.nodes.map((node, i) => stateOfRun(files[i], plan.runId));
       // Only sidecars not yet ready that wrote a state of this run (they hold their lock by then)
       // are probed: a probe never takes a lock a starting sidecar is about to take.
@@ -196,25 +198,28 @@ export function waitForStack(plan: Plan, opts: WaitOptions): Promise<WaitResult>
     opts.signal.addEventListener('abort', onAbort, { once: true });
     // A sidecar writes state.json by rename: its events (not output.log's, not sidecar.log's)
     // wake one look, however many arrive in a burst.
-    let queued = false;
-    const onEvent = (_: string, name: string | Buffer | null) => {
-      if (queued || (name !== null && String(name) !== STATE_FILE)) return;
-      queued = true;
-      setImmediate(() => {
-        queued = false;
-        check(false);
-      });
+    const dirty = new Set<number>();
+    const onEvent = (i: number, name: string | Buffer | null) => {
+      if (name !== null && String(name) !== STATE_FILE) return;
+      if (dirty.size === 0) {
+        setImmediate(() => {
+          const only = new Set(dirty);
+          dirty.clear();
+          check(false, only);
+        });
+      }
+      dirty.add(i);
     };
-    for (const n of plan.nodes) {
-      const dir = path.join(plan.stateDir, n.key);
+    for (const [i, dir] of dirs.entries()) {
       try {
-        if (existsSync(dir)) watchers.push(watch(dir, { persistent: false }, onEvent));
+        if (existsSync(dir)) watchers.push(watch(dir, { persistent: false }, (_, name) => onEvent(i, name)));
       } catch {
         /* the poll covers it */
       }
     }
-    // The poll: sidecars that die, dirs created after we looked, timeouts.
-    timer = setInterval(() => check(true), 50);
+    // The poll: sidecars that die (a flock probe each, every 4th tick), dirs created after we looked, timeouts.
+    let tick = 0;
+    timer = setInterval(() => check(++tick % 4 === 0), 50);
     check(true);
   });
 }

@@ -191,7 +191,11 @@ async function reapOrphans(prev: StateFile | undefined, marker: string[], say: (
   await tracker.kill();
 }
 
-/** The pane is known from the environment; the window id costs a tmux round trip, so it comes later, off the start-up path. */
+/**
+ * The pane is known from the environment; the window id costs a tmux round trip (a client, and
+ * `child_process` loaded: ~10 ms of CPU), so it comes later: 5 s on, past the start of a stack
+ * of twenty, whose sidecars it would otherwise compete with.
+ */
 function lookupTmuxWindow(sidecar: Sidecar): void {
   const pane = process.env.TMUX_PANE;
   if (!pane || !process.env.TMUX) return;
@@ -201,7 +205,7 @@ function lookupTmuxWindow(sidecar: Sidecar): void {
       const [session = '', window = ''] = out.trim().split('\t');
       sidecar.update({}, { tmux: { session, window, pane } });
     });
-  }, 1500).unref();
+  }, 5000).unref();
 }
 
 /**
@@ -224,7 +228,9 @@ function watchStateDir(sidecar: Sidecar): { close(): void } {
   };
   let w: FSWatcher | undefined;
   try {
-    w = watch(sidecar.dir, { persistent: false }, check);
+    // A removal is 'rename' events (its files, then the dir itself); 'change' is a write (every
+    // chunk of output into output.log), which says nothing about the dir.
+    w = watch(sidecar.dir, { persistent: false }, (event) => event === 'rename' && check());
     w.on('error', check);
   } catch {
     /* the timer covers it */
