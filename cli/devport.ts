@@ -299,4 +299,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// No top-level await: the build is CommonJS (scripts/build.mjs). main() reports its own errors.
+void main(process.argv);

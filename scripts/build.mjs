@@ -1,14 +1,16 @@
-// The build: one standalone ESM bundle per verb (dist/cli/verbs/*.js), a small
+// The build: one standalone bundle per verb (dist/cli/verbs/*.js), a small
 // dispatcher (dist/cli/devport.js), and separate bundles for what only some
 // runs need (dist/cli/lazy/*.js: the proxy with undici, the `up` runtime,
 // commander, the standalone planner). Native addons stay external.
 //
-// Why not esbuild's code splitting: Node 20's ESM loader costs a few ms per
-// module, and splitting gave every verb 7-13 chunks to resolve and link.
-// One file per verb is measured in bench/RESULTS.md (cli-start, lifecycle).
-// tsc only type-checks (npm run typecheck).
+// CommonJS (dist/cli/package.json says so), the source's import() turned into
+// require(): Node 20 starts a CommonJS main without setting up its ESM loader,
+// and each import() through that loader cost ~2 ms more: ~5 ms of every ls,
+// down and up (bench/RESULTS.md). Why not esbuild's code splitting: it gave
+// every verb 7-13 chunks to resolve and link. One file per verb is measured in
+// bench/RESULTS.md (cli-start, lifecycle). tsc only type-checks (npm run typecheck).
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 rmSync(`${root}dist`, { recursive: true, force: true });
@@ -43,29 +45,28 @@ const boundaryPlugin = (rebase = (to) => to) => ({
 
 const common = {
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
+  supported: { 'dynamic-import': false },
   // Native addons must load from node_modules; everything else is bundled.
   external: ['fs-ext', '@lydell/node-pty', '@parcel/watcher'],
-  // Bundled CommonJS dependencies call require().
-  banner: { js: "import { createRequire as __devportRequire } from 'node:module'; const require = __devportRequire(import.meta.url);" },
+  // The source's import.meta.url: this bundle's own URL, as it was in ESM.
+  banner: { js: "const __devportUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__devportUrl' },
   logLevel: 'warning',
   legalComments: 'none',
   plugins: [boundaryPlugin()],
 };
 
 await build({ ...common, entryPoints: { devport: 'cli/devport.ts' }, outdir: 'dist/cli' });
-// The sidecar's own entry, as `up` starts it: CommonJS, so Node does not set up its ESM
-// loader for it; the lazy bundles it may load are still ESM, through import().
+// The sidecar's own entry, as `up` starts it (no dispatcher); the lazy bundles it may load
+// (proxy, compose, dashboard, watch) through require() as well.
 await build({
   ...common,
-  format: 'cjs',
   entryPoints: { sidecar: 'cli/sidecar.ts' },
   outExtension: { '.js': '.cjs' },
   outdir: 'dist/cli',
-  banner: { js: "const __devportUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { 'import.meta.url': '__devportUrl' },
   plugins: [boundaryPlugin((to) => to.replace(/^\.\.\//, './'))],
 });
 await build({ ...common, entryPoints: Object.fromEntries(verbs.map((v) => [v, `src/commands/${v}.ts`])), outdir: 'dist/cli/verbs' });
@@ -79,7 +80,7 @@ await build({
     plan: 'src/plan/plan.ts',
     'load-spec': 'src/commands/load-spec.ts',
     watch: 'src/supervisor/watch.ts',
-    commander: 'node_modules/commander/esm.mjs',
+    commander: 'node_modules/commander/index.js',
   },
   outdir: 'dist/cli/lazy',
 });
@@ -96,3 +97,5 @@ await build({
   legalComments: 'none',
 });
 chmodSync(`${root}dist/cli/devport.js`, 0o755);
+// The repo is "type": "module"; the bundles under dist/cli are CommonJS.
+writeFileSync(`${root}dist/cli/package.json`, JSON.stringify({ type: 'commonjs' }) + '\n');

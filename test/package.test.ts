@@ -47,7 +47,7 @@ describe('the package', () => {
     assert.equal(packed.status, 0, packed.stderr);
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const files = new Set((info?.files ?? []).map((f) => f.path));
-    for (const f of ['dist/cli/devport.js', 'dist/cli/sidecar.cjs', 'dist/cli/verbs/up.js', 'dist/cli/lazy/watch.js', 'dist/web/dashboard.js', 'LICENSE', '.devport.example.toml', 'examples/quickstart/devport.toml', 'spec/devport.schema.json', 'README.md']) assert.ok(files.has(f), `${f} is in the package`);
+    for (const f of ['dist/cli/devport.js', 'dist/cli/package.json', 'dist/cli/sidecar.cjs', 'dist/cli/verbs/up.js', 'dist/cli/lazy/watch.js', 'dist/web/dashboard.js', 'LICENSE', '.devport.example.toml', 'examples/quickstart/devport.toml', 'spec/devport.schema.json', 'README.md']) assert.ok(files.has(f), `${f} is in the package`);
     assert.ok(![...files].some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests');
 
     const prefix = path.join(work, 'prefix');
