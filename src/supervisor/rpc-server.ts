@@ -3,8 +3,7 @@
 // GET /logs?tail=N, POST /restart, POST /stop.
 
 import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { nodeHttp } from '../util/builtin.js';
@@ -76,7 +75,8 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
     for (const res of sse) res.write(frame);
   });
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  // node:http loads here, once the child is spawned: nothing else in a sidecar needs it.
+  const server = nodeHttp().createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://rpc');
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -112,13 +112,6 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
       default:
         return json(404, { ok: false, message: `no such endpoint: ${route}` });
     }
-  };
-  // The socket is a plain net server; node:http (~2 ms and ~1 MB of heap) loads at the first
-  // connection, and takes each one over. A sidecar nobody asks anything never loads it.
-  let http: Server | undefined;
-  const server = net.createServer((socket) => {
-    http ??= nodeHttp().createServer(handle);
-    http.emit('connection', socket);
   });
 
   unlinkQuiet(bind);
@@ -146,7 +139,7 @@ export async function startRpcServer(dir: string, h: RpcHandlers): Promise<{ clo
         unsubscribe();
         for (const res of sse) res.end();
         server.close(() => resolve());
-        http?.closeAllConnections();
+        server.closeAllConnections?.();
         unlinkQuiet(bind);
         if (link) {
           try {
