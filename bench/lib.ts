@@ -45,3 +45,20 @@ export async function until<T>(what: string, fn: () => T | undefined, timeoutMs 
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/** The trivial service every start benchmark runs: an HTTP server on $PORT. */
+export const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
+
+/** The tmux floor's sidecar: spawn the service, pass signals on, exit with it; nothing else. */
+export const MINI_SIDECAR = `// the smallest sidecar: spawn the service, pass signals on, exit with it
+const { spawn } = require('child_process');
+const [cmd, ...args] = process.argv.slice(2);
+const child = spawn(cmd, args, { stdio: 'inherit', env: process.env });
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(sig, () => child.kill(sig));
+}
+child.on('exit', (code, signal) => {
+  if (signal) process.kill(process.pid, signal);
+  process.exit(code ?? 1);
+});
+`;

@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, median, today } from './lib.js';
+import { machine, median, MINI_SIDECAR, SERVER, today } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -24,22 +24,6 @@ const rounds = Number(process.argv[2] ?? 5);
 const SIZES = (process.env.LIFECYCLE_SIZES ?? '1,5,10,20').split(',').map(Number);
 const baselineCli = process.env.DEVPORT_BASELINE;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
-
-// (b) The tmux floor's sidecar: spawn the service, nothing else.
-const MINI_SIDECAR = `// the smallest sidecar: spawn the service, pass signals on, exit with it
-const { spawn } = require('child_process');
-const [cmd, ...args] = process.argv.slice(2);
-const child = spawn(cmd, args, { stdio: 'inherit', env: process.env });
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
-  process.on(sig, () => child.kill(sig));
-}
-child.on('exit', (code, signal) => {
-  if (signal) process.kill(process.pid, signal);
-  process.exit(code ?? 1);
-});
-`;
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

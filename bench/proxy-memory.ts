@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, today } from './lib.js';
+import { machine, SERVER, today } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.DEVPORT_CLI ?? path.join(repo, 'dist', 'cli', 'devport.js');
@@ -19,7 +19,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-bench-pxmem-'));
 const tmuxTmp = mkdtempSync(path.join(os.tmpdir(), 'dpx-'));
 const env: NodeJS.ProcessEnv = { ...process.env, TMUX_TMPDIR: tmuxTmp, NO_COLOR: '1' };
 delete env.TMUX;
-writeFileSync(path.join(dir, 'server.js'), `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`);
+writeFileSync(path.join(dir, 'server.js'), SERVER);
 writeFileSync(path.join(dir, 'devport.toml'), `[[service]]\ntype = "proxy"\nname = "web"\n  [[service.routes]]\n  name = "api"\n  path = "/api/"\n  command = ["node", "server.js"]\n`);
 
 function memory(pid: number): string {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { makePlan } from '../src/plan/plan.js';
 import { loadSpec } from '../src/spec/load.js';
 import type { StateFile } from '../src/state/types.js';
-import { machine, median, today, until } from './lib.js';
+import { machine, median, MINI_SIDECAR, SERVER, today, until } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -25,13 +25,6 @@ const ENTRIES: Record<string, string> = {
   ...Object.fromEntries((process.env.SIDECAR_ENTRIES ?? '').split(',').filter(Boolean).map((x) => x.split('='))),
 };
 const rounds = Number(process.argv[2] ?? 15);
-const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
-const MINI_SIDECAR = `const { spawn } = require('child_process');
-const [cmd, ...args] = process.argv.slice(2);
-const child = spawn(cmd, args, { stdio: 'inherit', env: process.env });
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => { if (signal) process.kill(process.pid, signal); process.exit(code ?? 1); });
-`;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-bench-prof-'));
 writeFileSync(path.join(dir, 'server.js'), SERVER);

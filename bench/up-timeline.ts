@@ -11,19 +11,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machine, median, today } from './lib.js';
+import { machine, median, MINI_SIDECAR, SERVER, today } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env.DEVPORT_CLI ?? path.join(repo, 'dist', 'cli', 'devport.js');
 const N = Number(process.argv[2] ?? 10);
 const rounds = Number(process.argv[3] ?? 5);
-const SERVER = `require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n`;
-const MINI_SIDECAR = `const { spawn } = require('child_process');
-const [cmd, ...args] = process.argv.slice(2);
-const child = spawn(cmd, args, { stdio: 'inherit', env: process.env });
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => { if (signal) process.kill(process.pid, signal); process.exit(code ?? 1); });
-`;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-bench-tl-'));
 const tmuxTmp = mkdtempSync(path.join(os.tmpdir(), 'dpt-'));
