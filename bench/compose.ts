@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeProjectName } from '../src/compose/project.js';
 import { ensureImage } from '../test/busybox-image.js';
-import { machine, median, percentile, today } from './lib.js';
+import { freePort, machine, median, percentile, today } from './lib.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -59,17 +59,6 @@ function composeCli(): { argv: string[]; kind: 'v1' | 'v2'; version: string } {
   const v1 = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
   if (v1.status !== 0) throw new Error('neither `docker compose` nor `docker-compose` works');
   return { argv: ['docker-compose'], kind: 'v1', version: v1.stdout.trim() };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function check(r: SpawnSyncReturns<string>, what: string): void {

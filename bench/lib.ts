@@ -1,6 +1,7 @@
 // Shared by the benchmarks: timing, statistics, machine description.
 
 import { execSync } from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 
 export function median(xs: readonly number[]): number {
@@ -62,3 +63,15 @@ child.on('exit', (code, signal) => {
   process.exit(code ?? 1);
 });
 `;
+
+/** A port the OS says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -11,10 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makePlan } from '../src/plan/plan.js';
-import { loadSpec } from '../src/spec/load.js';
 import type { StateFile } from '../src/state/types.js';
-import { machine, median, MINI_SIDECAR, SERVER, today, until } from './lib.js';
+import { freePort, machine, median, MINI_SIDECAR, SERVER, today, until } from './lib.js';
+import { writePlan } from './plan-file.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -29,15 +28,6 @@ const rounds = Number(process.argv[2] ?? 15);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'devport-bench-prof-'));
 writeFileSync(path.join(dir, 'server.js'), SERVER);
 writeFileSync(path.join(dir, 'mini-sidecar.js'), MINI_SIDECAR);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -55,22 +45,12 @@ async function untilAnswers(port: number): Promise<void> {
   }
 }
 
-async function writePlan(port: number): Promise<string> {
-  writeFileSync(path.join(dir, 'devport.toml'), `[[service]]\nname = "s"\ncommand = ["node", "server.js"]\nport = ${port}\n`);
-  const loaded = loadSpec(path.join(dir, 'devport.toml'));
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.failures));
-  const plan = await makePlan(loaded.value, { env: process.env });
-  if (!plan.ok) throw new Error(JSON.stringify(plan.failures));
-  const file = path.join(dir, 'plan.json');
-  writeFileSync(file, JSON.stringify({ ...plan.value, runId: 'bench' }));
-  return file;
-}
 
 const stateOf = () => JSON.parse(readFileSync(path.join(dir, '.devport', 's', 'state.json'), 'utf8')) as StateFile;
 
 /** exec → healthy in state.json (wall, as the bench sees it), and the sidecar's own marks. */
 async function devportOnce(entry: string, extraArgs: string[] = [], holdMs = 0): Promise<{ wall: number; marks: Map<string, { t: number; cpu: number }> }> {
-  const planFile = await writePlan(await freePort());
+  const planFile = await writePlan(dir, `[[service]]\nname = "s"\ncommand = ["node", "server.js"]\nport = ${await freePort()}\n`);
   const trace = path.join(dir, 'trace.txt');
   rmSync(trace, { force: true });
   const t0 = performance.now();

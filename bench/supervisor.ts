@@ -10,11 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makePlan } from '../src/plan/plan.js';
 import { rpcRequest } from '../src/rpc/client.js';
-import { loadSpec } from '../src/spec/load.js';
 import type { StateFile } from '../src/state/types.js';
 import { fmt, machine, median, percentile, today, until } from './lib.js';
+import { writePlan } from './plan-file.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'dist', 'cli', 'devport.js');
@@ -36,17 +35,6 @@ function cpuTicks(pid: number): number {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
-}
-
-async function writePlan(dir: string, spec: string): Promise<string> {
-  writeFileSync(path.join(dir, 'devport.toml'), spec);
-  const loaded = loadSpec(path.join(dir, 'devport.toml'));
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.failures));
-  const plan = await makePlan(loaded.value, { env: process.env });
-  if (!plan.ok) throw new Error(JSON.stringify(plan.failures));
-  const file = path.join(dir, 'plan.json');
-  writeFileSync(file, JSON.stringify({ ...plan.value, runId: 'bench' }));
-  return file;
 }
 
 function startSidecar(dir: string, planFile: string, key: string): ChildProcess {
